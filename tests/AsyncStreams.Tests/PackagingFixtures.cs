@@ -64,6 +64,8 @@ public sealed class UntrackedPackageFixture : IAsyncLifetime
 
     public string OutsideGit => Path.Combine(_scratch.Path, "plain");
 
+    public string Commit { get; private set; } = string.Empty;
+
     internal ProcessOutput Pack { get; private set; } = null!;
 
     internal ProcessOutput BuildOutsideGit { get; private set; } = null!;
@@ -73,7 +75,7 @@ public sealed class UntrackedPackageFixture : IAsyncLifetime
         string clone = Path.Combine(_scratch.Path, "clone");
         GitRepository repository = PackagingClone.Create(clone);
         repository.Tag("v1.2.3");
-        repository.Commit();
+        Commit = repository.Commit();
         Pack = await PackagingClone.PackAsync(clone, Feed);
 
         RepositoryLayout.CopyBuildInputsTo(OutsideGit);

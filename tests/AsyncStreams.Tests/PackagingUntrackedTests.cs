@@ -28,6 +28,18 @@ public sealed class PackagingUntrackedTests(UntrackedPackageFixture fixture) : I
     }
 
     [Fact]
+    public void Pack_NoRemote_AssemblyCarriesVersionsAndCommit()
+    {
+        using var scratch = new ScratchDirectory("assembly");
+        var (assemblyVersion, fileVersion, informationalVersion) =
+            Package.AssemblyVersions("lib/net10.0/AsyncStreams.dll", scratch.Path);
+
+        Assert.Equal(new Version(1, 0, 0, 0), assemblyVersion);
+        Assert.Equal("1.2.4.0", fileVersion);
+        Assert.Equal($"1.2.4-alpha.0.1+{fixture.Commit}", informationalVersion);
+    }
+
+    [Fact]
     public void Build_OutsideGitWorkTree_WarnsOnlyAboutTheVersion()
     {
         string warning = Assert.Single(fixture.BuildOutsideGit.Warnings());

@@ -53,8 +53,8 @@ public sealed class TaggedPackageDefinition : ICollectionFixture<TaggedPackageFi
 }
 
 /// <summary>
-/// The same copy in a repository without any remote, one commit after the v1.2.3 tag, packed once; and a second copy
-/// outside any git work tree, built once.
+/// The same copy in a repository without any remote, one commit after the v1.2.3 tag, packed once, then built again
+/// with a local path as its origin; and a second copy outside any git work tree, built once.
 /// </summary>
 public sealed class UntrackedPackageFixture : IAsyncLifetime
 {
@@ -70,6 +70,8 @@ public sealed class UntrackedPackageFixture : IAsyncLifetime
 
     internal ProcessOutput BuildOutsideGit { get; private set; } = null!;
 
+    internal ProcessOutput BuildWithLocalOrigin { get; private set; } = null!;
+
     public async ValueTask InitializeAsync()
     {
         string clone = Path.Combine(_scratch.Path, "clone");
@@ -77,6 +79,16 @@ public sealed class UntrackedPackageFixture : IAsyncLifetime
         repository.Tag("v1.2.3");
         Commit = repository.Commit();
         Pack = await PackagingClone.PackAsync(clone, Feed);
+
+        // What `git clone /some/path` leaves behind: an origin that is a local path, not a URL with a host.
+        string upstream = Path.Combine(_scratch.Path, "upstream.git");
+        ExternalProcess.Git(_scratch.Path, "init", "--quiet", "--bare", upstream);
+        repository.Run("remote", "add", "origin", upstream);
+        repository.Run("push", "--quiet", "origin", "main");
+        BuildWithLocalOrigin = (await ExternalProcess.DotnetAsync(
+            ["build", "src/AsyncStreams/AsyncStreams.csproj", "-c", "Release", "-nologo", "-tl:off", "-nodeReuse:false"],
+            clone,
+            TimeSpan.FromMinutes(4))).EnsureSuccess();
 
         RepositoryLayout.CopyBuildInputsTo(OutsideGit);
         BuildOutsideGit = (await ExternalProcess.DotnetAsync(

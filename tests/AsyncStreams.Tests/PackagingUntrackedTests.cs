@@ -1,6 +1,6 @@
 namespace AsyncStreams.Tests;
 
-/// <summary>Packing a clone without a remote, one commit after its tag, and building outside any git work tree.</summary>
+/// <summary>Packing a clone without a remote one commit after its tag, building it with a local origin, and building outside git.</summary>
 public sealed class PackagingUntrackedTests(UntrackedPackageFixture fixture) : IClassFixture<UntrackedPackageFixture>
 {
     private BuiltPackage Package => new(Path.Combine(fixture.Feed, "AsyncStreams.1.2.4-alpha.0.1.nupkg"));
@@ -19,6 +19,12 @@ public sealed class PackagingUntrackedTests(UntrackedPackageFixture fixture) : I
     public void Pack_NoRemote_PrintsNoWarnings()
     {
         Assert.Empty(fixture.Pack.Warnings());
+    }
+
+    [Fact]
+    public void Build_OriginIsLocalPath_PrintsNoWarnings()
+    {
+        Assert.Empty(fixture.BuildWithLocalOrigin.Warnings());
     }
 
     [Fact]

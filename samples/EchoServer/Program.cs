@@ -57,23 +57,20 @@ await using (server)
 {
     Console.WriteLine($"Serving on {string.Join(", ", server.EndPoints)}");
 
-    // On the stop signal: stop accepting, then ask every live connection to send what it has queued
-    // and close. Done as the signal arrives so that serving forever ends however it reacts to it.
-    using var onStop = stop.Token.Register(() =>
-    {
-        server.Close();
-        server.CloseClients();
-    });
-
     try
     {
+        // Cancelling the token closes the server (no new connections) and ends serving at once,
+        // even when the signal came before this call; the live connections are left to us.
         await server.ServeForeverAsync(stop.Token);
     }
     catch (OperationCanceledException) when (stop.IsCancellationRequested)
     {
-        // The stop signal: wait for the connections below.
+        // The stop signal: close the connections below.
     }
 
+    // Ask every live connection to send what it has queued and close, then wait for them, boundedly.
+    server.Close();
+    server.CloseClients();
     using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
     try
     {

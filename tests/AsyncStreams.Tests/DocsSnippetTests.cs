@@ -21,9 +21,11 @@ public class DocsSnippetTests
         global using System.Threading.Tasks;
         """;
 
+    // The base class library, the library and the logging packages a console project would reference;
+    // the test host's own assemblies (ASP.NET Core, Roslyn, xunit) would only slow the compiler down.
     private static readonly Lazy<MetadataReference[]> References = new(() =>
         [.. ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
-            .Where(p => p.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+            .Where(p => IsSnippetReference(Path.GetFileName(p)))
             .Select(p => MetadataReference.CreateFromFile(p))]);
 
     public static TheoryData<string> Pages => [.. DocsRepository.GuidePages];
@@ -54,6 +56,16 @@ public class DocsSnippetTests
 
         Assert.Contains(Compile(Code), d => d.Id == "CS0104");
     }
+
+    private static bool IsSnippetReference(string file) =>
+        file.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+        && (file.StartsWith("System.", StringComparison.Ordinal)
+            || file is "mscorlib.dll" or "netstandard.dll" or "AsyncStreams.dll"
+            || file.StartsWith("Microsoft.Win32.", StringComparison.Ordinal)
+            || file.StartsWith("Microsoft.Extensions.Logging", StringComparison.Ordinal)
+            || file.StartsWith("Microsoft.Extensions.Options", StringComparison.Ordinal)
+            || file.StartsWith("Microsoft.Extensions.Primitives", StringComparison.Ordinal)
+            || file.StartsWith("Microsoft.Extensions.DependencyInjection", StringComparison.Ordinal));
 
     private static IEnumerable<Diagnostic> Compile(string code)
     {

@@ -44,10 +44,10 @@ public class SampleEchoServerPersistentTests
         await using var server = SampleProcess.StartSample("EchoServer", "--port", "0", "--persistent");
         var endpoint = await server.WaitForServingAsync(ct);
 
-        await using var clients = SamplePeers.StartPython(Clients, Port(endpoint.Port), "20", "200");
+        await using var clients = SamplePeers.StartPython(Clients, Port(endpoint.Port), "20", "100");
 
         Assert.Equal(0, await clients.WaitForExitAsync(ct));
-        Assert.Equal("OK 4000\n", clients.StandardOutput);
+        Assert.Equal("OK 2000\n", clients.StandardOutput);
         Assert.Equal("", server.StandardError);
     }
 

@@ -26,8 +26,8 @@ public class WriterBackpressureTests
             byte[] chunk = Payload(8 * 1024);
             long written = 0;
 
-            // Write until the queue passes the high-water mark; the peer reads nothing meanwhile.
-            for (int i = 0; i < 1000 && writer.WriteBufferSize <= options.WriteHighWaterMark; i++)
+            // Write far more than the kernel's buffers hold; the peer reads nothing meanwhile.
+            for (int i = 0; i < 256; i++)
             {
                 writer.Write(chunk);
                 written += chunk.Length;
@@ -77,11 +77,14 @@ public class WriterBackpressureTests
         using (peer)
         {
             long written = 0;
-            for (int i = 0; i < 1000 && writer.WriteBufferSize <= options.WriteHighWaterMark; i++)
+            byte[] chunk = Payload(4096);
+            for (int i = 0; i < 512; i++)
             {
-                writer.Write(Payload(4096));
-                written += 4096;
+                writer.Write(chunk);
+                written += chunk.Length;
             }
+
+            Assert.True(writer.WriteBufferSize > options.WriteHighWaterMark, $"queued {writer.WriteBufferSize}");
 
             ValueTask[] drains = Enumerable.Range(0, 8).Select(_ => writer.DrainAsync(cts.Token)).ToArray();
             Assert.All(drains, d => Assert.False(d.IsCompleted));

@@ -1,0 +1,211 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace AsyncStreams.Internal;
+
+/// <summary>
+/// One accepted connection of a <see cref="StreamServer"/>: the TLS handshake, the call of the user's callback,
+/// and the close after it. It runs on the thread pool, never on the accept loop, so a slow handshake or
+/// callback does not hold up accepting.
+/// </summary>
+/// <remarks>
+/// The connection counts as live from accept until its socket is closed, which is asyncio's
+/// <c>Server._attach</c>/<c>_detach</c> on the transport: a callback still running after its socket closed
+/// does not keep <see cref="StreamServer.WaitClosedAsync"/> waiting.
+/// </remarks>
+internal sealed class ServerConnection : IThreadPoolWorkItem
+{
+    private const int Open = 0;
+    private const int CloseRequested = 1;
+    private const int AbortRequested = 2;
+
+    private readonly Socket _socket;
+    private readonly EndPoint? _remoteEndPoint;
+    private readonly Func<StreamReader, StreamWriter, Task> _callback;
+    private readonly SslServerAuthenticationOptions? _ssl;
+    private readonly TransportSettings _settings;
+    private readonly ILogger _logger;
+    private readonly Action<ServerConnection> _ended;
+    private readonly Lock _gate = new();
+    private StreamWriter? _writer;
+    private int _request;
+    private int _hasEnded;
+
+    internal ServerConnection(
+        Socket socket, Func<StreamReader, StreamWriter, Task> callback, SslServerAuthenticationOptions? ssl,
+        TransportSettings settings, ILogger logger, Action<ServerConnection> ended)
+    {
+        _socket = socket;
+        _callback = callback;
+        _ssl = ssl;
+        _settings = settings;
+        _logger = logger;
+        _ended = ended;
+        _remoteEndPoint = TryGetRemoteEndPoint(socket);
+    }
+
+    /// <summary>Gets the peer's address, read once at accept (the socket may be closed when it is logged).</summary>
+    internal EndPoint? RemoteEndPoint => _remoteEndPoint;
+
+    /// <summary>Runs the connection; called by the thread pool.</summary>
+    void IThreadPoolWorkItem.Execute() => _ = RunAsync(CancellationToken.None);
+
+    /// <summary>Closes the connection gracefully: queued bytes are sent, then FIN (close_notify over TLS).</summary>
+    internal void Close() => Request(CloseRequested);
+
+    /// <summary>Resets the connection: queued bytes are dropped, RST is sent (linger 0).</summary>
+    internal void Abort() => Request(AbortRequested);
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var started = await TryStartAsync(cancellationToken).ConfigureAwait(false);
+        if (started is not { } pair)
+        {
+            End();
+            return;
+        }
+
+        var (reader, writer) = pair;
+        _ = EndWhenClosedAsync(writer);
+        try
+        {
+            await _callback(reader, writer).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // A failing callback must not take the server down; it is logged and its connection closed.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _logger.CallbackFailed(_remoteEndPoint, ex);
+        }
+
+        // asyncio closes the transport when the callback fails; a callback that returns without closing is
+        // done with the connection too, so it is closed the same way: queued bytes are sent first.
+        writer.Close();
+    }
+
+    private async Task<(StreamReader Reader, StreamWriter Writer)?> TryStartAsync(CancellationToken cancellationToken)
+    {
+        SslStream? ssl = null;
+        int request;
+        try
+        {
+            if (_ssl is not null)
+            {
+                ssl = await Connection.AuthenticateAsServerAsync(_socket, _ssl, _settings, cancellationToken).ConfigureAwait(false);
+            }
+
+            lock (_gate)
+            {
+                request = _request;
+                if (request == Open)
+                {
+                    var started = Connection.Start(_socket, ssl, _settings);
+                    _writer = started.Writer;
+                    return started;
+                }
+            }
+
+            // CloseClients or AbortClients came during the handshake; the connection never reaches the callback.
+        }
+#pragma warning disable CA1031 // Whatever a peer does before the callback runs closes that connection only.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            if (_ssl is not null && ssl is null)
+            {
+                _logger.TlsHandshakeFailed(_remoteEndPoint, ex);
+            }
+            else
+            {
+                _logger.ConnectionStartFailed(_remoteEndPoint, ex);
+            }
+
+            request = Volatile.Read(ref _request);
+        }
+
+        ssl?.Dispose();
+        DisposeSocket(request);
+        return null;
+    }
+
+    private void Request(int request)
+    {
+        StreamWriter? writer;
+        lock (_gate)
+        {
+            if (_request == AbortRequested || (_request == CloseRequested && request == CloseRequested))
+            {
+                return;
+            }
+
+            _request = request;
+            writer = _writer;
+        }
+
+        if (writer is null)
+        {
+            // Still in the TLS handshake: closing the socket ends it, and RunAsync sees the request.
+            DisposeSocket(request);
+        }
+        else if (request == AbortRequested)
+        {
+            writer.Abort();
+        }
+        else
+        {
+            writer.Close();
+        }
+    }
+
+    private void DisposeSocket(int request)
+    {
+        if (request == AbortRequested)
+        {
+            try
+            {
+                _socket.LingerState = new LingerOption(true, 0);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // The socket is already closed or reset; there is nothing left to abort.
+            }
+        }
+
+        _socket.Dispose();
+    }
+
+    private async Task EndWhenClosedAsync(StreamWriter writer)
+    {
+        try
+        {
+            await writer.WaitClosedAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            End();
+        }
+    }
+
+    private void End()
+    {
+        if (Interlocked.Exchange(ref _hasEnded, 1) == 0)
+        {
+            _ended(this);
+        }
+    }
+
+    private static EndPoint? TryGetRemoteEndPoint(Socket socket)
+    {
+        try
+        {
+            return socket.RemoteEndPoint;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // The peer may already be gone; the address is only used in log messages.
+            return null;
+        }
+    }
+}

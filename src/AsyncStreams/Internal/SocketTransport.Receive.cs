@@ -1,0 +1,242 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Security;
+using System.Net.Sockets;
+
+namespace AsyncStreams.Internal;
+
+/// <summary>The receive loops: socket (or TLS stream) to the reader's pipe, with asyncio's pause/resume reading.</summary>
+internal sealed partial class SocketTransport
+{
+    // The size asked of the pipe per receive; the pipe rounds it up to its segment size.
+    private const int ReceiveSizeHint = 4096;
+
+    private Task? _receiveTask;
+    private CancellationTokenSource? _receiveCts;
+    private volatile bool _stopReceiving;    // StartTls: leave the loop at a byte boundary.
+    private volatile bool _discardReceived;  // TLS close: drop what arrives until the peer's close_notify.
+    private volatile bool _peerEof;
+
+    // How the reader was told that the stream ended: nothing yet, EOF, or an exception.
+    private const int ReaderEndNone = 0;
+    private const int ReaderEndEof = 1;
+    private const int ReaderEndException = 2;
+    private int _readerEnd;
+
+    private Task ReceiveTask => Volatile.Read(ref _receiveTask) ?? Task.CompletedTask;
+
+    /// <summary>
+    /// Feeds the reader from a plain socket. It waits for data with a zero-byte receive, so an idle connection
+    /// holds no buffer, then drains the socket with non-blocking receives straight into the pipe's memory.
+    /// </summary>
+    private async Task ReceivePlainAsync(CancellationToken cancellationToken)
+    {
+        PipeWriter input = _reader.Input;
+        try
+        {
+            while (true)
+            {
+                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                while (true)
+                {
+                    if (_stopReceiving)
+                    {
+                        return;
+                    }
+
+                    Memory<byte> memory = input.GetMemory(ReceiveSizeHint);
+                    int received = _socket.Receive(memory.Span, SocketFlags.None, out SocketError error);
+                    if (error == SocketError.WouldBlock)
+                    {
+                        break;
+                    }
+
+                    if (error != SocketError.Success)
+                    {
+                        throw new SocketException((int)error);
+                    }
+
+                    if (received == 0)
+                    {
+                        OnPeerEof();
+                        return;
+                    }
+
+                    input.Advance(received);
+                    if (!await FeedAsync(input, cancellationToken).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    if (received < memory.Length)
+                    {
+                        // A short read means the socket is very likely drained: wait for readiness again
+                        // rather than spend a system call to learn that it would block.
+                        break;
+                    }
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            OnReceiveFailed(ex);
+        }
+    }
+
+    /// <summary>Feeds the reader from a TLS stream; zero-byte reads let the stream release its buffer while idle.</summary>
+    private async Task ReceiveTlsAsync(SslStream ssl, CancellationToken cancellationToken)
+    {
+        PipeWriter input = _reader.Input;
+        byte[]? discard = null;
+        try
+        {
+            while (true)
+            {
+                if (_discardReceived)
+                {
+                    discard ??= ArrayPool<byte>.Shared.Rent(ReceiveSizeHint);
+                    if (await ssl.ReadAsync(discard, CancellationToken.None).ConfigureAwait(false) == 0)
+                    {
+                        OnPeerEof();
+                        return;
+                    }
+
+                    continue;
+                }
+
+                await ssl.ReadAsync(Memory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
+                Memory<byte> memory = input.GetMemory(ReceiveSizeHint);
+                int received = await ssl.ReadAsync(memory, CancellationToken.None).ConfigureAwait(false);
+                if (received == 0)
+                {
+                    OnPeerEof();
+                    return;
+                }
+
+                input.Advance(received);
+                if (!await FeedAsync(input, cancellationToken).ConfigureAwait(false) && !_discardReceived)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            OnReceiveFailed(ex);
+        }
+        finally
+        {
+            if (discard is not null)
+            {
+                ArrayPool<byte>.Shared.Return(discard);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Publishes the advanced bytes to the reader, then waits while the reader holds more than 2 x Limit
+    /// (asyncio's pause_reading / resume_reading).
+    /// </summary>
+    /// <returns>False when the loop must stop: the reader no longer reads, or the transport asked the loop to stop.</returns>
+    private async ValueTask<bool> FeedAsync(PipeWriter input, CancellationToken cancellationToken)
+    {
+        FlushResult flush = await input.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        if (flush.IsCompleted)
+        {
+            return false;
+        }
+
+        try
+        {
+            ValueTask room = _reader.WaitForRoomAsync(cancellationToken);
+            if (!room.IsCompletedSuccessfully)
+            {
+                await room.ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_discardReceived)
+        {
+            // A TLS close wants the loop to go on reading without waiting for the reader.
+            return false;
+        }
+
+        return !_stopReceiving;
+    }
+
+    /// <summary>Handles the peer's EOF: a half-close on plain TCP; over TLS it closes both directions, as asyncio's SSL transport does.</summary>
+    private void OnPeerEof()
+    {
+        _peerEof = true;
+        Log.PeerEof(_logger, RemoteEndPoint);
+        FeedReaderEof();
+        if (SslStream is not null)
+        {
+            bool start;
+            lock (_lock)
+            {
+                start = BeginClosingLocked();
+            }
+
+            if (start)
+            {
+                RunCloseSequence();
+            }
+        }
+    }
+
+    /// <summary>Feeds EOF to the reader once, unless a loss already gave it an exception.</summary>
+    private void FeedReaderEof()
+    {
+        if (Interlocked.CompareExchange(ref _readerEnd, ReaderEndEof, ReaderEndNone) == ReaderEndNone)
+        {
+            _reader.FeedEof();
+        }
+    }
+
+    /// <summary>Gives the reader the loss's exception, even after EOF, as asyncio's connection_lost(exc) does.</summary>
+    private void SetReaderException(IOException error)
+    {
+        if (Interlocked.Exchange(ref _readerEnd, ReaderEndException) != ReaderEndException)
+        {
+            _reader.SetException(error);
+        }
+    }
+
+    /// <summary>Sorts out why a receive loop ended with an exception.</summary>
+    private void OnReceiveFailed(Exception exception)
+    {
+        if (_stopReceiving && exception is OperationCanceledException)
+        {
+            // StartTls stopped the loop; nothing was consumed.
+            return;
+        }
+
+        if (Volatile.Read(ref _socketClosed) != 0 || _discardReceived)
+        {
+            // The transport closed the socket under the loop: the reader sees the end of the stream, as
+            // asyncio's connection_lost(None) feeds EOF.
+            FeedReaderEof();
+            return;
+        }
+
+        if (exception is not (SocketException or IOException or ObjectDisposedException or OperationCanceledException))
+        {
+            Log.UnexpectedError(_logger, RemoteEndPoint, exception);
+        }
+
+        OnConnectionLost(exception);
+    }
+
+    /// <summary>Wakes a receive loop waiting for room in the reader or for data, so that it sees a changed flag.</summary>
+    private void CancelReceiveWait()
+    {
+        try
+        {
+            _receiveCts?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The loop it belonged to has already been replaced.
+        }
+    }
+}

@@ -1,0 +1,296 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace AsyncStreams.Internal;
+
+/// <summary>
+/// One connection: owns the socket (and the <see cref="SslStream"/> over it when TLS), runs the receive loop
+/// that feeds the connection's <see cref="StreamReader"/>, queues and sends what the <see cref="StreamWriter"/>
+/// writes, and runs the close sequence. It is asyncio's transport and <c>StreamReaderProtocol</c> in one.
+/// </summary>
+/// <remarks>
+/// Thread-safety: the write side (send buffer, flags, waiters) is guarded by <see cref="_lock"/>; the receive
+/// loop is the only feeder of the reader's pipe. Continuations run on whichever thread completed the I/O,
+/// so there is no thread hop per message beyond the one from the socket engine.
+/// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage(
+    "Reliability", "CA1001:Types that own disposable fields should be disposable",
+    Justification = "The only disposable field is a timer-less CancellationTokenSource that needs no disposal; the socket is closed by the close sequence.")]
+internal sealed partial class SocketTransport
+{
+    private readonly Lock _lock = new();
+    private readonly Socket _socket;
+    private readonly StreamReader _reader;
+    private readonly TransportSettings _settings;
+    private readonly ILogger _logger;
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private SslStream? _ssl;
+    private object? _sslOptions;
+
+    // Guarded by _lock.
+    private bool _closeRequested;   // Close was called: Write throws from here on.
+    private bool _eofRequested;     // WriteEof was called: Write throws from here on.
+    private bool _closing;          // A close (user, peer over TLS, loss or abort) has begun: IsClosing.
+    private bool _closeStarted;     // The close sequence runs once.
+    private bool _lost;             // The socket is closed or failed: Write drops, DrainAsync throws.
+    private Exception? _lossException;
+
+    // Set once by whichever path closes the socket first.
+    private int _socketClosed;
+
+    /// <summary>Creates the transport; <see cref="Start"/> starts its loops.</summary>
+    internal SocketTransport(Socket socket, SslStream? ssl, object? sslOptions, StreamReader reader, TransportSettings settings)
+    {
+        _socket = socket;
+        _ssl = ssl;
+        _sslOptions = sslOptions;
+        _reader = reader;
+        _settings = settings;
+        _logger = settings.Logger;
+        _sendBuffer = new SendBuffer(ssl is null ? PlainChunkSize : TlsChunkSize);
+        LocalEndPoint = socket.LocalEndPoint;
+        RemoteEndPoint = socket.RemoteEndPoint;
+    }
+
+    /// <summary>Gets the connection's reader.</summary>
+    internal StreamReader Reader => _reader;
+
+    /// <summary>Gets the socket.</summary>
+    internal Socket Socket => _socket;
+
+    /// <summary>Gets the TLS stream, or null on a plain connection.</summary>
+    internal SslStream? SslStream => Volatile.Read(ref _ssl);
+
+    /// <summary>Gets the authentication options the TLS stream was made with, or null.</summary>
+    internal object? SslOptions => Volatile.Read(ref _sslOptions);
+
+    /// <summary>Gets the local end point, read once when the connection started.</summary>
+    internal EndPoint? LocalEndPoint { get; }
+
+    /// <summary>Gets the remote end point, read once when the connection started.</summary>
+    internal EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>Gets the settings.</summary>
+    internal TransportSettings Settings => _settings;
+
+    /// <summary>Gets whether a close has begun or the connection is lost.</summary>
+    internal bool IsClosing
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _closing;
+            }
+        }
+    }
+
+    /// <summary>Gets a task that completes once the socket is closed and the reader has seen the end.</summary>
+    internal Task Closed => _closed.Task;
+
+    /// <summary>Configures the socket and starts the receive loop.</summary>
+    internal void Start()
+    {
+        if (_socket.ProtocolType == ProtocolType.Tcp && _settings.NoDelay)
+        {
+            _socket.NoDelay = true;
+        }
+
+        if (_ssl is null)
+        {
+            // A non-blocking socket lets Write try one immediate send, and lets the receive loop drain the
+            // socket after a readiness wake-up, each with one system call and no thread hop.
+            _socket.Blocking = false;
+        }
+
+        _receiveCts = new CancellationTokenSource();
+        _receiveTask = _ssl is null ? ReceivePlainAsync(_receiveCts.Token) : ReceiveTlsAsync(_ssl, _receiveCts.Token);
+    }
+
+    /// <summary>Begins a graceful close: no more writes, flush the queue, then FIN (close_notify first over TLS).</summary>
+    internal void Close()
+    {
+        bool start;
+        lock (_lock)
+        {
+            _closeRequested = true;
+            start = BeginClosingLocked();
+        }
+
+        if (start)
+        {
+            RunCloseSequence();
+        }
+    }
+
+    /// <summary>Resets the connection now: linger 0, queued bytes dropped, the reader sees the end.</summary>
+    internal void Abort()
+    {
+        lock (_lock)
+        {
+            _closing = true;
+            _closeStarted = true;
+            MarkLostLocked(null);
+        }
+
+        Log.ConnectionAborted(_logger, RemoteEndPoint);
+        try
+        {
+            _socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Linger does not apply to every socket type (Unix sockets) or the socket is already gone; closing is what matters.
+        }
+
+        CloseSocket(shutdown: false);
+    }
+
+    /// <summary>Marks the connection closing and says whether the caller must start the close sequence now.</summary>
+    private bool BeginClosingLocked()
+    {
+        _closing = true;
+        if (_closeStarted)
+        {
+            return false;
+        }
+
+        if (_sending && !_lost)
+        {
+            // The send loop starts the close sequence once the queue is empty, so queued bytes go out first.
+            return false;
+        }
+
+        _closeStarted = true;
+        return true;
+    }
+
+    /// <summary>Runs the close sequence once the queue has been sent.</summary>
+    private void RunCloseSequence()
+    {
+        SslStream? ssl = SslStream;
+        if (ssl is null || Volatile.Read(ref _socketClosed) != 0)
+        {
+            CloseSocket(shutdown: true);
+        }
+        else
+        {
+            _ = CloseTlsAsync(ssl);
+        }
+    }
+
+    /// <summary>Sends close_notify and waits for the peer's, bounded by SslShutdownTimeout, as asyncio's SSL transport does.</summary>
+    private async Task CloseTlsAsync(SslStream ssl)
+    {
+        // From here on the receive loop drops what the peer still sends and no longer waits for the reader,
+        // so that the peer's close_notify is seen even when nobody reads.
+        _discardReceived = true;
+        CancelReceiveWait();
+
+        using var timeout = new CancellationTokenSource(_settings.SslShutdownTimeout);
+        try
+        {
+            await ssl.ShutdownAsync().WaitAsync(timeout.Token).ConfigureAwait(false);
+            if (!_peerEof)
+            {
+                await ReceiveTask.WaitAsync(timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Log.SslShutdownTimedOut(_logger, RemoteEndPoint, _settings.SslShutdownTimeout);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            Log.SslShutdownFailed(_logger, RemoteEndPoint, ex);
+        }
+
+        CloseSocket(shutdown: true);
+    }
+
+    /// <summary>Records the loss of the connection: its reader gets an <see cref="IOException"/> and the socket is closed.</summary>
+    private void OnConnectionLost(Exception cause)
+    {
+        IOException error = cause as IOException ?? new IOException("The connection was lost: " + cause.Message, cause);
+        lock (_lock)
+        {
+            if (_lost)
+            {
+                return;
+            }
+
+            _closing = true;
+            _closeStarted = true;
+            MarkLostLocked(error);
+        }
+
+        Log.ConnectionLost(_logger, RemoteEndPoint, cause);
+        SetReaderException(error);
+        CloseSocket(shutdown: false);
+    }
+
+    /// <summary>Marks the connection lost: writes drop, waiting drains wake (and throw), queued bytes are released.</summary>
+    private void MarkLostLocked(Exception? error)
+    {
+        if (_lost)
+        {
+            return;
+        }
+
+        _lost = true;
+        _lossException = error;
+        _drainWaiter?.TrySetResult();
+        _drainWaiter = null;
+        _idleWaiter?.TrySetResult();
+        _idleWaiter = null;
+        if (!_sending)
+        {
+            // A send in flight still reads the chunks; the send loop releases them when it ends.
+            _sendBuffer.Clear();
+        }
+    }
+
+    /// <summary>Closes the socket once (FIN first when <paramref name="shutdown"/>), then completes <see cref="Closed"/> after the receive loop ends.</summary>
+    private void CloseSocket(bool shutdown)
+    {
+        if (Interlocked.Exchange(ref _socketClosed, 1) != 0)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            MarkLostLocked(null);
+        }
+
+        // A receive loop waiting for room in the reader would not notice the closed socket.
+        CancelReceiveWait();
+        if (shutdown)
+        {
+            try
+            {
+                // Shutdown sends FIN after the queued bytes and wakes a receive still waiting.
+                _socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // The peer may have reset the connection already; the socket is closed below either way.
+            }
+        }
+
+        SslStream?.Dispose();
+        _socket.Dispose();
+        _ = CompleteClosedAsync();
+    }
+
+    private async Task CompleteClosedAsync()
+    {
+        // The receive loop cannot fail: it reports every error to the reader. Waiting for it means the
+        // reader has seen its end (EOF or the error) when WaitClosedAsync completes.
+        await ReceiveTask.ConfigureAwait(false);
+        Log.ConnectionClosed(_logger, RemoteEndPoint);
+        _closed.TrySetResult();
+    }
+}

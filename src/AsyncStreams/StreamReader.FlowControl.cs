@@ -1,0 +1,112 @@
+namespace AsyncStreams;
+
+// asyncio's pause_reading / resume_reading, seen from the receive loop: after each flush into Input it awaits
+// WaitForRoomAsync, which holds it while more than 2 x Limit bytes are buffered and releases it once at most
+// Limit are, once a read waits for more than is buffered, or at the end of the stream or on an exception.
+public sealed partial class StreamReader
+{
+    private readonly Lock _flowLock = new();
+
+    // The receive loop's pending wait, if any. Written under _flowLock; read without it on the hot path.
+    private TaskCompletionSource? _roomWaiter;
+
+    // 1 while a read waits on the pipe for more bytes than it holds.
+    private int _readerWaiting;
+
+    /// <summary>Gets the number of bytes buffered and not consumed by a read.</summary>
+    internal long BufferedBytes => Math.Max(0, Volatile.Read(ref _received) - Volatile.Read(ref _consumed));
+
+    private bool IsReceivePaused => Volatile.Read(ref _roomWaiter) is not null;
+
+    /// <summary>
+    /// Waits until the receive loop may receive again: completes at once while at most 2 x <see cref="Limit"/>
+    /// bytes are buffered; otherwise once at most <see cref="Limit"/> are, a read waits for more than is buffered,
+    /// or the end of the stream or an exception is set.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A task that completes when receiving may resume.</returns>
+    internal ValueTask WaitForRoomAsync(CancellationToken cancellationToken)
+    {
+        if (BufferedBytes <= 2L * Limit)
+        {
+            return default;
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_flowLock)
+        {
+            Volatile.Write(ref _roomWaiter, waiter);
+
+            // Pairs with the full fences on the reader's side (Interlocked on _consumed and _readerWaiting): either
+            // this check sees the read's progress, or the read sees this waiter and releases it.
+            Interlocked.MemoryBarrier();
+            if (MayResumeReceiving())
+            {
+                _roomWaiter = null;
+                return default;
+            }
+        }
+
+        return new ValueTask(WaitForRoomCoreAsync(waiter, cancellationToken));
+    }
+
+    private async Task WaitForRoomCoreAsync(TaskCompletionSource waiter, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            lock (_flowLock)
+            {
+                if (ReferenceEquals(_roomWaiter, waiter))
+                {
+                    _roomWaiter = null;
+                }
+            }
+
+            throw;
+        }
+    }
+
+    private bool MayResumeReceiving() =>
+        BufferedBytes <= Limit
+        || Volatile.Read(ref _readerWaiting) != 0
+        || _eof
+        || _exception is not null;
+
+    // Called after every consumption and state change; costs one read of a field unless receiving is paused.
+    private void ResumeReceivingIfAllowed()
+    {
+        if (Volatile.Read(ref _roomWaiter) is null)
+        {
+            return;
+        }
+
+        TaskCompletionSource? release = null;
+        lock (_flowLock)
+        {
+            if (_roomWaiter is not null && MayResumeReceiving())
+            {
+                release = _roomWaiter;
+                _roomWaiter = null;
+            }
+        }
+
+        release?.TrySetResult();
+    }
+
+    private void MarkReaderWaiting()
+    {
+        Interlocked.Exchange(ref _readerWaiting, 1);
+        ResumeReceivingIfAllowed();
+    }
+
+    private void ClearReaderWaiting() => Volatile.Write(ref _readerWaiting, 0);
+}

@@ -1,7 +1,9 @@
 using AsyncStreams.Benchmarks.Client;
 using AsyncStreams.Benchmarks.Harness;
+using AsyncStreams.Benchmarks.Micro;
 using AsyncStreams.Benchmarks.Runner;
 using AsyncStreams.Benchmarks.Scenarios;
+using AsyncStreams.Benchmarks.Servers;
 
 namespace AsyncStreams.Benchmarks;
 
@@ -13,7 +15,9 @@ internal static class Program
         "  run-all [--quick] ...       run every server and scenario, write bench-results/ (see benchmarks/README.md)\n" +
         "  " + LoadOptions.Usage + "\n" +
         "  idle --port P [--connections 5000] [--server-pid PID] [--stats PATH]\n" +
-        "  slow-reader --port P [--megabytes 100] [--stall 3] [--server-pid PID] [--stats PATH]\n";
+        "  slow-reader --port P [--megabytes 100] [--stall 3] [--server-pid PID] [--stats PATH]\n" +
+        "  " + AsyncStreamsEcho.Usage + "\n" +
+        "  " + MicroBenchmarks.Usage + "\n";
 
     public static int Main(string[] args)
     {
@@ -32,6 +36,8 @@ internal static class Program
                 "idle" => IdleMemory.Run(CliArguments.Parse(rest)),
                 "slow-reader" => SlowReader.Run(CliArguments.Parse(rest)),
                 "run-all" => RunAll.Run(CliArguments.Parse(rest, RunSettings.Flags)),
+                "serve" => AsyncStreamsEcho.Run(CliArguments.Parse(rest)),
+                "micro" => MicroBenchmarks.Run(rest),
                 _ => Unknown(args[0]),
             };
         }

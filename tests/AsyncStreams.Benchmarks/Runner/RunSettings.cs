@@ -33,7 +33,7 @@ internal sealed record RunSettings(
 
     public static RunSettings Parse(CliArguments line)
     {
-        var root = Path.GetFullPath(line.String("root") ?? FindRoot());
+        var root = Path.GetFullPath(line.String("root") ?? RepositoryRoot.Find());
         var quick = line.Flag("quick");
         var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture);
         var settings = new RunSettings(
@@ -65,21 +65,4 @@ internal sealed record RunSettings(
 
     private static string[]? List(string? value) =>
         value?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    /// <summary>Finds the repository root: the nearest directory above the current one that holds AsyncStreams.sln.</summary>
-    private static string FindRoot()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "AsyncStreams.sln")))
-                {
-                    return dir.FullName;
-                }
-            }
-        }
-
-        throw new ArgumentException("Cannot find the repository root (AsyncStreams.sln); pass --root.");
-    }
 }

@@ -21,6 +21,9 @@ internal static class ServerCatalog
     /// <summary>Lets a forgotten baseline server end itself; the runner stops each one long before.</summary>
     private const string Lifetime = "3600";
 
+    /// <summary>The longest line every server accepts (1 MiB), so that 100 KiB lines fit everywhere.</summary>
+    private const string LineLimit = "1048576";
+
     public const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
     private static readonly Dictionary<string, string> NoEnvironment = [];
@@ -37,14 +40,17 @@ internal static class ServerCatalog
         var kestrel = Path.Combine(artifacts, "KestrelEcho", "KestrelEcho.dll");
         var sample = Path.Combine(artifacts, "EchoServer", "EchoServer.dll");
         var bench = typeof(ServerCatalog).Assembly.Location;
+        var asyncStreamsSource = File.Exists(sample)
+            ? "line: samples/EchoServer --persistent --limit 1048576; read: the benchmark's serve verb"
+            : "samples/EchoServer was not built: line and read both by the benchmark's serve verb, whose line loop is the sample's";
 
         static List<string> Common(string mode, int port) =>
-            ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mode", mode, "--lifetime", Lifetime];
+            ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mode", mode, "--limit", LineLimit, "--lifetime", Lifetime];
 
         string? Missing(string path, string what) => File.Exists(path) ? null : $"{what} not found at {path} (benchmarks/run.sh builds it)";
 
         ServerCommand AsyncStreamsCommand(string mode, int port) => mode == "line" && File.Exists(sample)
-            ? new ServerCommand(dotnet, [sample, "--persistent", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+            ? new ServerCommand(dotnet, [sample, "--persistent", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--limit", LineLimit])
             : new ServerCommand(dotnet, [bench, "serve", .. Common(mode, port)]);
 
         return
@@ -68,9 +74,9 @@ internal static class ServerCatalog
                 (mode, port) => new ServerCommand(dotnet, [kestrel, .. Common(mode, port)]), _ => Missing(kestrel, "KestrelEcho")),
             new("kestrel-inline", $"Kestrel ConnectionHandler, {InlineCompletions}=1", true, Inline,
                 (mode, port) => new ServerCommand(dotnet, [kestrel, .. Common(mode, port)]), _ => Missing(kestrel, "KestrelEcho")),
-            new("asyncstreams", "AsyncStreams with its defaults (line: samples/EchoServer --persistent; read: the benchmark's own server)", true, NoEnvironment,
+            new("asyncstreams", $"AsyncStreams with its defaults ({asyncStreamsSource})", true, NoEnvironment,
                 AsyncStreamsCommand, _ => null),
-            new("asyncstreams-inline", $"AsyncStreams, {InlineCompletions}=1 (opt-in, process-wide)", true, Inline,
+            new("asyncstreams-inline", $"AsyncStreams, {InlineCompletions}=1, an opt-in process-wide knob ({asyncStreamsSource})", true, Inline,
                 AsyncStreamsCommand, _ => null),
         ];
     }

@@ -1,4 +1,3 @@
-using AsyncStreams;
 using StreamReader = AsyncStreams.StreamReader;
 using StreamWriter = AsyncStreams.StreamWriter;
 

@@ -1,5 +1,3 @@
-using System.Text;
-using AsyncStreams;
 using StreamReader = AsyncStreams.StreamReader;
 using StreamWriter = AsyncStreams.StreamWriter;
 

@@ -1,7 +1,9 @@
+using System.Text.RegularExpressions;
+
 namespace AsyncStreams.Tests;
 
 /// <summary>docs/asyncio-mapping.md names every public name of the installed Python's asyncio streams API.</summary>
-public class DocsAsyncioMappingTests
+public partial class DocsAsyncioMappingTests
 {
     // Lists the public names of asyncio's streams API as the installed Python defines them: the module's
     // functions and classes, the methods and properties of StreamReader, StreamWriter and Server, the
@@ -53,7 +55,10 @@ public class DocsAsyncioMappingTests
         Assert.Contains($"`\"{key}\"`", DocsRepository.Read("asyncio-mapping.md"), StringComparison.Ordinal);
     }
 
-    // As code: `name`, `name(...)`, `x.name`, `name=...`.
+    // As code: the name is a whole identifier inside an inline code span, such as `name`, `reader.name()` or `name=...`.
     private static bool MentionedAsCode(string page, string name) =>
-        System.Text.RegularExpressions.Regex.IsMatch(page, @"`(?:[\w.]+\.)?" + System.Text.RegularExpressions.Regex.Escape(name) + @"(?:\(|=|`)");
+        CodeSpan().Matches(page).Any(span => Regex.IsMatch(span.Value, @"(?<!\w)" + Regex.Escape(name) + @"(?!\w)"));
+
+    [GeneratedRegex("`[^`\n]+`")]
+    private static partial Regex CodeSpan();
 }

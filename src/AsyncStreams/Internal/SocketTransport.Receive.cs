@@ -141,8 +141,10 @@ internal sealed partial class SocketTransport
     private async ValueTask<bool> FeedAsync(PipeWriter input, CancellationToken cancellationToken)
     {
         FlushResult flush = await input.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-        if (flush.IsCompleted)
+        if (flush.IsCompleted || _reader.Exception is not null)
         {
+            // Nobody will read any more: the reader was completed, or every read now throws its exception.
+            // asyncio leaves such a transport paused; stopping here keeps a flooding peer from filling memory.
             return false;
         }
 

@@ -23,6 +23,12 @@ internal static class Report
         md.AppendLine("- Cells: median [min–max] over the rounds. **Server CPU µs/msg** = server utime+stime over the window " +
             "(/proc/PID/stat) / messages echoed: the primary figure. MB/s: echoed payload, one direction. " +
             "Client CPU near 100% flags a client-bound run; other CPU is what the rest of the machine (kernel interrupt work included) used in the window, a noise gauge. Alloc B/msg and work items/msg: .NET servers only (stats hook).");
+        var gcModes = report.Runs.Select(r => r.Result?.ServerGC).OfType<bool>().Distinct().ToList();
+        if (gcModes.Count > 0)
+        {
+            md.AppendLine(C, $"- GC mode reported by the .NET servers: {string.Join(", ", gcModes.Select(g => g ? "server" : "workstation"))}");
+        }
+
         md.AppendLine();
         AppendHeadline(md, report);
         foreach (var scenario in report.Scenarios)
@@ -157,7 +163,7 @@ internal static class Report
     private static string Bytes(double? bytes) => bytes switch
     {
         null => "-",
-        { } b when Math.Abs(b) >= 10e6 => $"{(b / 1e6).ToString("F1", C)} MB",
+        { } b when Math.Abs(b) >= 1e6 => $"{(b / 1e6).ToString("F1", C)} MB",
         { } b when Math.Abs(b) >= 10e3 => $"{(b / 1e3).ToString("F1", C)} kB",
         { } b => $"{b.ToString("F0", C)} B",
     };

@@ -154,7 +154,7 @@ internal static class RunAll
             var result = JsonSerializer.Deserialize<LoadResult>(json, LoadClient.Json)
                 ?? throw new InvalidOperationException("The client printed no result.");
             var error = result.Errors.Count > 0 ? string.Join("; ", result.Errors) : null;
-            Log($"{label} {result.MessagesPerSecond,10:N0} msg/s  {result.ServerCpuMicrosecondsPerMessage,7:F2} µs/msg server  " +
+            Log($"{label} {result.MessagesPerSecond,10:N0} msg/s  {result.ServerCpuMicrosecondsPerMessage,7:F2} µs/msg server  {result.ServerCpuPercent,4:F0}% server  " +
                 $"{result.ClientCpuPercent,4:F0}% client  {result.OtherCpuPercent,4:F0}% other  p99 {result.Latency.P99} µs" +
                 (result.AllocatedBytesPerMessage is { } a ? $"  {a:F1} B/msg" : "") + (error is null ? "" : $"  ERROR {error}"));
             return new RunRecord(spec.Name, scenario.Name, round, server.CommandLine, busy, result, error);

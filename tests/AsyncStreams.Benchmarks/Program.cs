@@ -12,7 +12,7 @@ internal static class Program
 {
     private const string Usage =
         "AsyncStreams.Benchmarks <verb> [options]\n" +
-        "  run-all [--quick] ...       run every server and scenario, write bench-results/ (see benchmarks/README.md)\n" +
+        "  " + RunSettings.Usage + "\n" +
         "  " + LoadOptions.Usage + "\n" +
         "  idle --port P [--connections 5000] [--server-pid PID] [--stats PATH]\n" +
         "  slow-reader --port P [--megabytes 100] [--stall 3] [--server-pid PID] [--stats PATH]\n" +

@@ -22,7 +22,8 @@ internal static class Report
             $"server on CPU {s.ServerCpu}, client on CPU {s.ClientCpu} (taskset); every .NET server with DOTNET_gcServer=0, DOTNET_gcConcurrent=1");
         md.AppendLine("- Cells: median [min–max] over the rounds. **Server CPU µs/msg** = server utime+stime over the window " +
             "(/proc/PID/stat) / messages echoed: the primary figure. MB/s: echoed payload, one direction. " +
-            "Client CPU near 100% flags a client-bound run; other CPU is what the rest of the machine (kernel interrupt work included) used in the window, a noise gauge. Alloc B/msg and work items/msg: .NET servers only (stats hook).");
+            "Client CPU near 100% flags a client-bound run; other CPU is what the rest of the machine (kernel interrupt work included) used in the window, a noise gauge: " +
+            $"a run above {s.MaxOtherPercent}% was repeated up to {s.Retries} time(s), keeping the quietest attempt. Alloc B/msg and work items/msg: .NET servers only (stats hook).");
         var gcModes = report.Runs.Select(r => r.Result?.ServerGC).OfType<bool>().Distinct().ToList();
         if (gcModes.Count > 0)
         {

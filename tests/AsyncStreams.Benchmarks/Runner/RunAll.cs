@@ -104,7 +104,7 @@ internal static class RunAll
         {
             foreach (var scenario in scenarios)
             {
-                runs.Add(new RunRecord(spec.Name, scenario.Name, round, "", 0, null, $"server did not start: {e.Message}"));
+                runs.Add(new RunRecord(spec.Name, scenario.Name, round, "", 0, 1, null, $"server did not start: {e.Message}"));
             }
 
             Log($"round {round} {spec.Name} {mode}: server did not start: {e.Message}");
@@ -145,6 +145,34 @@ internal static class RunAll
         }
 
         var label = $"round {round} {spec.Name,-19} {scenario.Name,-19}";
+        RunRecord? best = null;
+        for (var attempt = 1; attempt <= 1 + settings.Retries; attempt++)
+        {
+            var record = Attempt(settings, spec, server, arguments, label, round, scenario, attempt);
+            if (best is null || (record.Result is { } r && (best.Result is null || r.OtherCpuPercent < best.Result.OtherCpuPercent)))
+            {
+                best = record;
+            }
+
+            // A run during which the rest of the machine was busy is repeated: its figures measure the
+            // contention as much as the server.
+            if (record.Result is null || record.Result.OtherCpuPercent <= settings.MaxOtherPercent)
+            {
+                break;
+            }
+
+            if (attempt <= settings.Retries)
+            {
+                Log($"{label} noisy ({record.Result.OtherCpuPercent:F0}% of a core used elsewhere), repeating");
+            }
+        }
+
+        return best!;
+    }
+
+    private static RunRecord Attempt(
+        RunSettings settings, ServerSpec spec, ServerProcess server, List<string> arguments, string label, int round, Scenario scenario, int attempt)
+    {
         var busy = WaitForQuiet(settings, label);
         try
         {
@@ -157,12 +185,12 @@ internal static class RunAll
             Log($"{label} {result.MessagesPerSecond,10:N0} msg/s  {result.ServerCpuMicrosecondsPerMessage,7:F2} µs/msg server  {result.ServerCpuPercent,4:F0}% server  " +
                 $"{result.ClientCpuPercent,4:F0}% client  {result.OtherCpuPercent,4:F0}% other  p99 {result.Latency.P99} µs" +
                 (result.AllocatedBytesPerMessage is { } a ? $"  {a:F1} B/msg" : "") + (error is null ? "" : $"  ERROR {error}"));
-            return new RunRecord(spec.Name, scenario.Name, round, server.CommandLine, busy, result, error);
+            return new RunRecord(spec.Name, scenario.Name, round, server.CommandLine, busy, attempt, result, error);
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException or JsonException)
         {
             Log($"{label} FAILED {e.Message}");
-            return new RunRecord(spec.Name, scenario.Name, round, server.CommandLine, busy, null, e.Message);
+            return new RunRecord(spec.Name, scenario.Name, round, server.CommandLine, busy, attempt, null, e.Message);
         }
     }
 

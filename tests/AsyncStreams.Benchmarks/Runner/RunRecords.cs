@@ -4,9 +4,10 @@ using AsyncStreams.Benchmarks.Scenarios;
 namespace AsyncStreams.Benchmarks.Runner;
 
 /// <summary>One client run against one server in one round; Result is null when the run failed.</summary>
-/// BusyBeforePercent is how busy the machine was (percent of one core) just before the run started.
+/// BusyBeforePercent is how busy the machine was (percent of one core) just before the run started;
+/// Attempt is which attempt was kept when noisy runs were repeated.
 internal sealed record RunRecord(
-    string Server, string Scenario, int Round, string Command, double BusyBeforePercent, LoadResult? Result, string? Error);
+    string Server, string Scenario, int Round, string Command, double BusyBeforePercent, int Attempt, LoadResult? Result, string? Error);
 
 /// <summary>The memory scenarios of one server.</summary>
 internal sealed record MemoryRecord(

@@ -21,14 +21,17 @@ internal sealed record RunSettings(
     string ServerCpu,
     string ClientCpu,
     double QuietPercent,
-    double QuietWaitSeconds)
+    double QuietWaitSeconds,
+    double MaxOtherPercent,
+    int Retries)
 {
     public static readonly string[] Flags = ["quick", "no-memory", "list"];
 
     public const string Usage =
         "run-all [--quick] [--rounds 5] [--warmup 2] [--window 5] [--rate 20000]\n" +
         "        [--servers a,b,...] [--scenarios x,y,...] [--no-memory] [--idle-connections 5000]\n" +
-        "        [--slow-megabytes 100] [--server-cpu 0] [--client-cpu 1] [--quiet-percent 15] [--quiet-wait 120]\n" +
+        "        [--slow-megabytes 100] [--server-cpu 0] [--client-cpu 1] [--quiet-percent 15] [--quiet-wait 30]\n" +
+        "        [--max-other 30] [--retries 2]\n" +
         "        [--root DIR] [--artifacts DIR] [--out DIR] [--list]";
 
     public static RunSettings Parse(CliArguments line)
@@ -54,10 +57,12 @@ internal sealed record RunSettings(
             line.String("server-cpu", "0"),
             line.String("client-cpu", "1"),
             line.Double("quiet-percent", 15),
-            line.Double("quiet-wait", quick ? 20 : 120));
-        if (settings.Rounds is < 1 or > 100 || settings.WindowSeconds <= 0 || settings.WarmupSeconds < 0)
+            line.Double("quiet-wait", quick ? 10 : 30),
+            line.Double("max-other", 30),
+            line.Int("retries", quick ? 1 : 2));
+        if (settings.Rounds is < 1 or > 100 || settings.WindowSeconds <= 0 || settings.WarmupSeconds < 0 || settings.Retries is < 0 or > 10)
         {
-            throw new ArgumentException("--rounds, --warmup or --window is out of range.");
+            throw new ArgumentException("--rounds, --warmup, --window or --retries is out of range.");
         }
 
         return settings;

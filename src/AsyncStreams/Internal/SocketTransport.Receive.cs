@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -63,6 +62,7 @@ internal sealed partial class SocketTransport
                     }
 
                     input.Advance(received);
+                    OnReceived(received);
                     if (!await FeedAsync(input, cancellationToken).ConfigureAwait(false))
                     {
                         return;
@@ -94,7 +94,7 @@ internal sealed partial class SocketTransport
             {
                 if (_discardReceived)
                 {
-                    discard ??= ArrayPool<byte>.Shared.Rent(ReceiveSizeHint);
+                    discard ??= PooledBuffers.Rent(ReceiveSizeHint);
                     if (await ssl.ReadAsync(discard, CancellationToken.None).ConfigureAwait(false) == 0)
                     {
                         OnPeerEof();
@@ -114,6 +114,7 @@ internal sealed partial class SocketTransport
                 }
 
                 input.Advance(received);
+                OnReceived(received);
                 if (!await FeedAsync(input, cancellationToken).ConfigureAwait(false) && !_discardReceived)
                 {
                     return;
@@ -128,7 +129,7 @@ internal sealed partial class SocketTransport
         {
             if (discard is not null)
             {
-                ArrayPool<byte>.Shared.Return(discard);
+                PooledBuffers.Return(discard);
             }
         }
     }
@@ -151,7 +152,15 @@ internal sealed partial class SocketTransport
             ValueTask room = _reader.WaitForRoomAsync(cancellationToken);
             if (!room.IsCompletedSuccessfully)
             {
-                await room.ConfigureAwait(false);
+                _waitingForReader = true;
+                try
+                {
+                    await room.ConfigureAwait(false);
+                }
+                finally
+                {
+                    _waitingForReader = false;
+                }
             }
         }
         catch (OperationCanceledException) when (_discardReceived)

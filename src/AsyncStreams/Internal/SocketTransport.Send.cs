@@ -46,6 +46,7 @@ internal sealed partial class SocketTransport
     internal void Write(ReadOnlySpan<byte> data)
     {
         bool startSendLoop = false;
+        int sent = 0;
         SocketError failure = SocketError.Success;
         lock (_lock)
         {
@@ -60,7 +61,6 @@ internal sealed partial class SocketTransport
             {
                 // Nothing is queued (the queue is only non-empty while the send loop runs), so the bytes can go
                 // out at once: one system call, no copy, no thread hop.
-                int sent;
                 try
                 {
                     sent = _socket.Send(data, SocketFlags.None, out failure);
@@ -74,6 +74,7 @@ internal sealed partial class SocketTransport
                 if (failure == SocketError.Success)
                 {
                     data = data[sent..];
+                    _sentTotal += sent;
                 }
                 else if (failure == SocketError.WouldBlock)
                 {
@@ -88,6 +89,8 @@ internal sealed partial class SocketTransport
                 _sending = true;
             }
         }
+
+        CountSent(sent);
 
         if (failure != SocketError.Success)
         {
@@ -123,7 +126,7 @@ internal sealed partial class SocketTransport
             throw new ArgumentException("The lines are longer together than one array can hold.", nameof(lines));
         }
 
-        byte[] joined = System.Buffers.ArrayPool<byte>.Shared.Rent((int)total);
+        byte[] joined = PooledBuffers.Rent((int)total);
         try
         {
             int offset = 0;
@@ -137,7 +140,7 @@ internal sealed partial class SocketTransport
         }
         finally
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(joined);
+            PooledBuffers.Return(joined);
         }
     }
 
@@ -307,8 +310,10 @@ internal sealed partial class SocketTransport
     {
         bool shutdownSend = false;
         bool close = false;
+        CountSent(sent);
         lock (_lock)
         {
+            _sentTotal += sent;
             if (_lost)
             {
                 _sending = false;

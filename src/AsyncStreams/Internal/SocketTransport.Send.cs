@@ -34,7 +34,9 @@ internal sealed partial class SocketTransport
         {
             lock (_lock)
             {
-                return _sendBuffer.Length;
+                // Once the connection is lost nothing queued will be sent, as asyncio's abort clears its buffer at once;
+                // the chunks themselves go back to the pool when a send still in flight has ended.
+                return _lost ? 0 : _sendBuffer.Length;
             }
         }
     }

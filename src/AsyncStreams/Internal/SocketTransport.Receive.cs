@@ -10,6 +10,9 @@ internal sealed partial class SocketTransport
     // The size asked of the pipe per receive; the pipe rounds it up to its segment size.
     private const int ReceiveSizeHint = 4096;
 
+    // Over TLS one read can return a whole decrypted record (up to 16 KiB).
+    private const int TlsReceiveSizeHint = 16 * 1024;
+
     private Task? _receiveTask;
     private CancellationTokenSource? _receiveCts;
     private volatile bool _stopReceiving;    // StartTls: leave the loop at a byte boundary.
@@ -105,7 +108,7 @@ internal sealed partial class SocketTransport
                 }
 
                 await ssl.ReadAsync(Memory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
-                Memory<byte> memory = input.GetMemory(ReceiveSizeHint);
+                Memory<byte> memory = input.GetMemory(TlsReceiveSizeHint);
                 int received = await ssl.ReadAsync(memory, CancellationToken.None).ConfigureAwait(false);
                 if (received == 0)
                 {
@@ -142,8 +145,10 @@ internal sealed partial class SocketTransport
     private async ValueTask<bool> FeedAsync(PipeWriter input, CancellationToken cancellationToken)
     {
         FlushResult flush = await input.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-        if (flush.IsCompleted)
+        if (flush.IsCompleted || _reader.Exception is not null)
         {
+            // Nobody will read any more: the reader was completed, or every read now throws its exception.
+            // asyncio leaves such a transport paused; stopping here keeps a flooding peer from filling memory.
             return false;
         }
 

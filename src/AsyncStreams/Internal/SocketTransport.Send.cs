@@ -320,6 +320,7 @@ internal sealed partial class SocketTransport
             {
                 _sending = false;
                 _sendBuffer.Clear();
+                DisposeSenderLocked();
                 return false;
             }
 
@@ -371,6 +372,7 @@ internal sealed partial class SocketTransport
             {
                 // The transport closed the socket under the send (close, abort or a loss seen by the receive loop).
                 _sendBuffer.Clear();
+                DisposeSenderLocked();
                 return;
             }
         }
@@ -384,7 +386,15 @@ internal sealed partial class SocketTransport
         lock (_lock)
         {
             _sendBuffer.Clear();
+            DisposeSenderLocked();
         }
+    }
+
+    /// <summary>Releases the gather-send event args once no send can be in flight any more.</summary>
+    private void DisposeSenderLocked()
+    {
+        _sender?.Dispose();
+        _sender = null;
     }
 
     private void ShutdownSend()

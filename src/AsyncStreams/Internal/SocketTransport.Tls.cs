@@ -74,7 +74,13 @@ internal sealed partial class SocketTransport
 
             // NetworkStream needs a blocking socket; SslStream only uses its asynchronous methods.
             _socket.Blocking = true;
-            ssl = new SslStream(new NetworkStream(_socket, ownsSocket: false), leaveInnerStreamOpen: false);
+            Stream inner = new NetworkStream(_socket, ownsSocket: false);
+            if (await TakeEarlyHandshakeBytesAsync(cancellationToken).ConfigureAwait(false) is byte[] early)
+            {
+                inner = new PrefixedStream(early, inner);
+            }
+
+            ssl = new SslStream(inner, leaveInnerStreamOpen: false);
             Volatile.Write(ref _sslOptions, options);
             await Connection.HandshakeAsync(ssl, options, _settings, RemoteEndPoint, cancellationToken).ConfigureAwait(false);
         }
@@ -108,4 +114,45 @@ internal sealed partial class SocketTransport
         Volatile.Write(ref _receiveCts, receiveCts);
         Volatile.Write(ref _receiveTask, ReceiveTlsAsync(ssl, receiveCts.Token));
     }
+
+    /// <summary>
+    /// Takes the peer's first TLS handshake bytes out of the reader when they reached it before the upgrade.
+    /// </summary>
+    /// <remarks>
+    /// A server writes its plain reply ("OK, start TLS") and then calls StartTlsAsync; unlike asyncio's single
+    /// thread, the receive loop runs concurrently and may have received the client's ClientHello in between.
+    /// Such bytes are recognised by the TLS record header they start with (content type 22, version 3.x) and are
+    /// given to the handshake. Anything else the reader holds stays there, in plain, as asyncio keeps it.
+    /// </remarks>
+    private async ValueTask<byte[]?> TakeEarlyHandshakeBytesAsync(CancellationToken cancellationToken)
+    {
+        long buffered = _reader.BufferedBytes;
+        if (buffered < TlsRecordHeaderLength || buffered > int.MaxValue)
+        {
+            return null;
+        }
+
+        byte[] bytes;
+        try
+        {
+            // The bytes are buffered, so this completes at once; it throws if the application has a read pending.
+            bytes = await _reader.ReadExactlyAsync((int)buffered, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+
+        if (bytes[0] == TlsHandshakeContentType && bytes[1] == 3 && bytes[2] <= 4)
+        {
+            return bytes;
+        }
+
+        // Not a handshake: the bytes go back, in order, since the buffer is now empty and the loop is stopped.
+        _reader.FeedData(bytes);
+        return null;
+    }
+
+    private const int TlsRecordHeaderLength = 5;
+    private const byte TlsHandshakeContentType = 22;
 }

@@ -17,7 +17,7 @@ namespace AsyncStreams.Internal;
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage(
     "Reliability", "CA1001:Types that own disposable fields should be disposable",
-    Justification = "The only disposable field is a timer-less CancellationTokenSource that needs no disposal; the socket is closed by the close sequence.")]
+    Justification = "The receive loop's CancellationTokenSource has no timer and needs no disposal; the gather sender is disposed when sending ends after the connection closes; the socket is closed by the close sequence.")]
 internal sealed partial class SocketTransport
 {
     private readonly Lock _lock = new();
@@ -250,6 +250,7 @@ internal sealed partial class SocketTransport
         {
             // A send in flight still reads the chunks; the send loop releases them when it ends.
             _sendBuffer.Clear();
+            DisposeSenderLocked();
         }
     }
 

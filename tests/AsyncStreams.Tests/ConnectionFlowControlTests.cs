@@ -1,0 +1,52 @@
+using System.Net.Sockets;
+using static AsyncStreams.Tests.ConnectionTestKit;
+
+namespace AsyncStreams.Tests;
+
+public class ConnectionFlowControlTests
+{
+    [Fact]
+    public async Task ReceiveLoop_ReaderNotReading_PausesNearTwiceLimitThenResumes()
+    {
+        using var cts = Bounded();
+        using Socket listener = Listen();
+        const int Limit = 4096;
+        var (reader, writer, peer) = await ConnectAsync(listener, new ConnectionOptions { Limit = Limit }, cts.Token);
+        using (peer)
+        {
+            // A small send buffer on the peer keeps the kernel from absorbing the whole payload.
+            peer.SendBufferSize = 64 * 1024;
+            byte[] payload = Payload(4 * 1024 * 1024, seed: 21);
+            Task send = peer.SendAsync(payload, SocketFlags.None, cts.Token).AsTask();
+
+            // Give an unbounded receive loop the chance to take everything; a paused one stalls the sender.
+            await Task.WhenAny(send, Task.Delay(500, cts.Token));
+            Assert.False(send.IsCompleted);
+            Assert.True(reader.BufferedBytes <= 2 * Limit + 64 * 1024, $"buffered {reader.BufferedBytes}");
+            Assert.True(reader.BufferedBytes > Limit, $"buffered {reader.BufferedBytes}");
+
+            // Reading resumes the loop, and every byte arrives in order.
+            Assert.Equal(payload, await reader.ReadExactlyAsync(payload.Length, cts.Token));
+            await send;
+            await writer.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ReceiveLoop_ReaderHasException_StopsReceiving()
+    {
+        using var cts = Bounded();
+        using Socket listener = Listen();
+        var (reader, writer, peer) = await ConnectAsync(listener, new ConnectionOptions { Limit = 1024 }, cts.Token);
+        using (peer)
+        {
+            reader.SetException(new InvalidDataException("bad frame"));
+            Task send = peer.SendAsync(Payload(8 * 1024 * 1024), SocketFlags.None, cts.Token).AsTask();
+            await Task.WhenAny(send, Task.Delay(500, cts.Token));
+            Assert.False(send.IsCompleted);
+            Assert.True(reader.BufferedBytes <= 64 * 1024, $"buffered {reader.BufferedBytes}");
+            writer.Abort();
+            await writer.WaitClosedAsync().WaitAsync(cts.Token);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using static AsyncStreams.Tests.ConnectionTestKit;
+
+namespace AsyncStreams.Tests;
+
+public class TlsCloseTests
+{
+    private static TlsTestCertificates Certs => TlsTestCertificates.Shared;
+
+    private static async Task<(StreamReader Reader, StreamWriter Writer, SslStream Peer, Socket PeerSocket)> ConnectTlsAsync(
+        Socket listener, ConnectionOptions? options, CancellationToken cancellationToken)
+    {
+        Task<Socket> accept = listener.AcceptAsync(cancellationToken).AsTask();
+        Task<(StreamReader, StreamWriter)> open = Streams.OpenConnectionAsync(
+            "localhost", listener.Port(), Certs.TrustingClientOptions(), options, cancellationToken);
+        Socket socket = await accept;
+        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: false));
+        await ssl.AuthenticateAsServerAsync(Certs.ServerOptions(), cancellationToken);
+        var (reader, writer) = await open;
+        return (reader, writer, ssl, socket);
+    }
+
+    [Fact]
+    public async Task Close_PeerNeverAnswersCloseNotify_ClosesAfterShutdownTimeout()
+    {
+        using var cts = Bounded();
+        using Socket listener = Listen();
+        var options = new ConnectionOptions { SslShutdownTimeout = TimeSpan.FromMilliseconds(200) };
+        var (_, writer, peer, peerSocket) = await ConnectTlsAsync(listener, options, cts.Token);
+        using (peerSocket)
+        using (peer)
+        {
+            writer.Write(Ascii("last words\n"));
+            writer.Close();
+
+            // The peer does not read, so it never answers the close_notify; the close still ends.
+            await writer.WaitClosedAsync().WaitAsync(cts.Token);
+            Assert.True(writer.IsClosing);
+
+            var buffer = new byte[11];
+            int total = 0;
+            while (total < buffer.Length)
+            {
+                total += await peer.ReadAsync(buffer.AsMemory(total), cts.Token);
+            }
+
+            Assert.Equal(Ascii("last words\n"), buffer);
+            Assert.Equal(0, await peer.ReadAsync(buffer, cts.Token));
+        }
+    }
+
+    [Fact]
+    public async Task PeerCloseNotify_OverTls_ClosesBothDirections()
+    {
+        using var cts = Bounded();
+        using Socket listener = Listen();
+        var (reader, writer, peer, peerSocket) = await ConnectTlsAsync(listener, null, cts.Token);
+        using (peerSocket)
+        using (peer)
+        {
+            await peer.WriteAsync(Ascii("bye\n"), cts.Token);
+            await peer.ShutdownAsync();
+            Assert.Equal(Ascii("bye\n"), await reader.ReadLineAsync(cts.Token));
+            Assert.Empty(await reader.ReadLineAsync(cts.Token));
+            await writer.WaitClosedAsync().WaitAsync(cts.Token);
+            Assert.True(writer.IsClosing);
+
+            // Writing on a connection the peer closed drops the bytes, as asyncio does; draining reports the loss.
+            writer.Write(Ascii("dropped"));
+            await Assert.ThrowsAsync<IOException>(async () => await writer.DrainAsync(cts.Token));
+
+            // Our side answered with its own close_notify: the peer reads a clean end of stream.
+            Assert.Equal(0, await peer.ReadAsync(new byte[1], cts.Token));
+        }
+    }
+}

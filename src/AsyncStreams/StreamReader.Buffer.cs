@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 
@@ -19,20 +20,31 @@ public sealed partial class StreamReader
     // Whether the open pipe read reported the writer completed: the view then holds every remaining byte.
     private bool _inputCompleted;
 
-    // True when the feeder has made bytes visible beyond the view. The feeder counts bytes only after they are
-    // in the pipe, so a stale view always grows when refreshed.
-    private bool IsStale => Volatile.Read(ref _received) > _consumed + _buffer.Length;
+    // Whether unconsumed bytes were handed back to the pipe as examined and no pipe read has returned them since
+    // (a wait for more data was cancelled). The pipe gives such bytes back only to a read that sees new data or
+    // is cancelled itself, so Refresh cancels one.
+    private bool _viewAbandoned;
+
+    // True when the view lacks bytes the pipe holds: bytes the feeder made visible after the view was taken (the
+    // feeder counts bytes only once they are in the pipe, so a stale view always grows when refreshed), or bytes
+    // handed back by a cancelled wait.
+    private bool IsStale => _viewAbandoned || Volatile.Read(ref _received) > _consumed + _buffer.Length;
 
     // Replaces the view with everything the pipe holds now, without waiting. Keeps asyncio's rule that a read
     // decides on the whole buffer: a read that could not be served from the view looks at the latest bytes
     // before it reports a limit overrun, returns a short chunk, or waits.
     private void Refresh()
     {
-        ReleaseView(examinedEverything: false);
-        if (_pipeReader.TryRead(out ReadResult result))
+        ReleaseView();
+        if (!_pipeReader.TryRead(out ReadResult result))
         {
-            Accept(result);
+            // Every unconsumed byte was examined by a cancelled wait: a cancelled pipe read returns them.
+            _pipeReader.CancelPendingRead();
+            var returned = _pipeReader.TryRead(out result);
+            Debug.Assert(returned, "A pipe read after CancelPendingRead always returns.");
         }
+
+        Accept(result);
     }
 
     // Waits until the pipe holds more than the view (or the input completes, or SetException wakes the read),
@@ -40,7 +52,7 @@ public sealed partial class StreamReader
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FillAsync(CancellationToken cancellationToken)
     {
-        ReleaseView(examinedEverything: true);
+        ReleaseView();
         ValueTask<ReadResult> pending = _pipeReader.ReadAsync(cancellationToken);
         var waiting = !pending.IsCompleted;
         if (waiting)
@@ -67,27 +79,22 @@ public sealed partial class StreamReader
     {
         _buffer = result.Buffer;
         _holding = true;
+        _viewAbandoned = false;
         _inputCompleted = result.IsCompleted;
     }
 
-    // Hands the open pipe read back, consuming what reads consumed locally. When everything was examined the
-    // next pipe read waits for new bytes; otherwise it returns at once.
-    private void ReleaseView(bool examinedEverything)
+    // Hands the open pipe read back: consumed up to what reads consumed locally, examined to the end of the view,
+    // so the next pipe read returns at once only when there are bytes beyond the view. Examined never moves
+    // backwards, as the pipe requires, because a view ends where the pipe's data ended when it was taken.
+    private void ReleaseView()
     {
         if (!_holding)
         {
             return;
         }
 
-        if (examinedEverything)
-        {
-            _pipeReader.AdvanceTo(_buffer.Start, _buffer.End);
-        }
-        else
-        {
-            _pipeReader.AdvanceTo(_buffer.Start);
-        }
-
+        _pipeReader.AdvanceTo(_buffer.Start, _buffer.End);
+        _viewAbandoned = !_buffer.IsEmpty;
         _holding = false;
         _inputCompleted = false;
         _buffer = default;
@@ -106,7 +113,7 @@ public sealed partial class StreamReader
         if (_buffer.IsEmpty && !_inputCompleted)
         {
             // Returns the used segments to the pool now, so an idle reader holds no buffer.
-            ReleaseView(examinedEverything: true);
+            ReleaseView();
         }
 
         ResumeReceivingIfAllowed();

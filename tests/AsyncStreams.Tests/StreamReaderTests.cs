@@ -34,6 +34,12 @@ internal static class ReaderTestKit
 
     public static Task Within(ValueTask pending) =>
         pending.AsTask().WaitAsync(ReadTimeout, TestContext.Current.CancellationToken);
+
+    // Runs a feeder on a thread of its own. A read it wakes goes on inline on that thread (the pipe's reader
+    // scheduler is inline), and so may the test's continuation: awaiting the returned task is safe there,
+    // whereas Thread.Join would wait for itself.
+    public static Task OnOtherThread(Action action) =>
+        Task.Factory.StartNew(action, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 }
 
 public class StreamReaderTests
@@ -162,5 +168,62 @@ public class StreamReaderTests
         reader.FeedData(ReaderTestKit.Ascii("x\n"));
         await ReaderTestKit.Within(pending);
         Assert.Equal("<StreamReader>", reader.ToString());
+    }
+}
+
+// Every read operation of StreamReader behind one signature, for tests that must hold for each of them.
+// A read "of size n" means: n bytes for ReadAsync and ReadExactlyAsync, a line for ReadLineAsync, and a chunk
+// up to "\n" for ReadUntilAsync(separator) and up to "\r\n", "|" or "\n" for ReadUntilAsync(separators).
+// Continuations run where the read completes (ConfigureAwait(false)), so a read woken by FeedData goes on inline.
+internal static class ReadKind
+{
+    public const string Read = "ReadAsync(n)";
+    public const string ReadMemory = "ReadAsync(Memory)";
+    public const string ReadToEnd = "ReadAsync(-1)";
+    public const string ReadExactly = "ReadExactlyAsync(n)";
+    public const string ReadExactlyMemory = "ReadExactlyAsync(Memory)";
+    public const string ReadLine = "ReadLineAsync";
+    public const string ReadUntil = "ReadUntilAsync(separator)";
+    public const string ReadUntilAny = "ReadUntilAsync(separators)";
+
+    public static readonly string[] All = [Read, ReadMemory, ReadToEnd, ReadExactly, ReadExactlyMemory, ReadLine, ReadUntil, ReadUntilAny];
+
+    public static readonly ReadOnlyMemory<byte>[] Separators = ["\r\n"u8.ToArray(), "|"u8.ToArray(), "\n"u8.ToArray()];
+
+    private static readonly ReadOnlyMemory<byte> NewLine = "\n"u8.ToArray();
+
+    public static async Task<byte[]> RunAsync(string kind, StreamReader reader, int n, CancellationToken cancellationToken)
+    {
+        switch (kind)
+        {
+            case Read:
+                return await reader.ReadAsync(n, cancellationToken).ConfigureAwait(false);
+            case ReadMemory:
+            {
+                var buffer = new byte[n];
+                var count = await reader.ReadAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false);
+                return buffer[..count];
+            }
+
+            case ReadToEnd:
+                return await reader.ReadAsync(-1, cancellationToken).ConfigureAwait(false);
+            case ReadExactly:
+                return await reader.ReadExactlyAsync(n, cancellationToken).ConfigureAwait(false);
+            case ReadExactlyMemory:
+            {
+                var buffer = new byte[n];
+                await reader.ReadExactlyAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false);
+                return buffer;
+            }
+
+            case ReadLine:
+                return await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            case ReadUntil:
+                return await reader.ReadUntilAsync(NewLine, cancellationToken).ConfigureAwait(false);
+            case ReadUntilAny:
+                return await reader.ReadUntilAsync(Separators, cancellationToken).ConfigureAwait(false);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown read kind.");
+        }
     }
 }

@@ -1,0 +1,225 @@
+using static AsyncStreams.Tests.ReaderTestKit;
+
+namespace AsyncStreams.Tests;
+
+// The same bytes, delivered in different chunks while reads are pending, give the same results for every read
+// kind. Expected results come from a plain model of each read over the whole input, not from the reader.
+public class StreamReaderChunkingTests
+{
+    private const int ChunkN = 3;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public static TheoryData<string> ReadKinds => [.. ReadKind.All];
+
+    [Theory]
+    [MemberData(nameof(ReadKinds))]
+    public async Task ReadKind_EverySplitIntoThreeChunks_GivesModelResults(string kind)
+    {
+        var data = Ascii("line1\nli|ne2\r\nab\n\n|\r\nlast\r");
+        var expected = Model(kind, data);
+        for (var i = 0; i <= data.Length; i++)
+        {
+            for (var j = i; j <= data.Length; j++)
+            {
+                byte[][] chunks = [data[..i], data[i..j], data[j..]];
+                Assert.Equal(expected, await RunAsync(kind, chunks, limit: Streams.DefaultLimit));
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ReadKinds))]
+    public async Task ReadKind_OneByteAtATime_GivesModelResults(string kind)
+    {
+        var data = Ascii("line1\nli|ne2\r\nab\n\n|\r\nlast\r");
+        var chunks = data.Select(b => new[] { b }).ToArray();
+        Assert.Equal(Model(kind, data), await RunAsync(kind, chunks, limit: Streams.DefaultLimit));
+    }
+
+    [Theory]
+    [MemberData(nameof(ReadKinds))]
+    public async Task ReadKind_LargeInputRandomSplits_GivesModelResults(string kind)
+    {
+        for (var seed = 1; seed <= 3; seed++)
+        {
+            var random = new Random(seed);
+            var data = LargeInput(random);
+            var expected = Model(kind, data);
+            var chunks = new List<byte[]>();
+            for (var at = 0; at < data.Length;)
+            {
+                // Mostly small chunks, sometimes large ones, so lines and separators cross pipe segments.
+                var size = random.Next(4) == 0 ? random.Next(1, 20_000) : random.Next(1, 64);
+                size = Math.Min(size, data.Length - at);
+                chunks.Add(data[at..(at + size)]);
+                at += size;
+            }
+
+            var actual = await RunAsync(kind, [.. chunks], limit: 1 << 20);
+            Assert.True(expected.SequenceEqual(actual));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ReadKinds))]
+    public async Task ReadKind_LargeInputFedBeforeReading_GivesModelResults(string kind)
+    {
+        var data = LargeInput(new Random(7));
+        var reader = new StreamReader(1 << 20);
+        for (var at = 0; at < data.Length; at += 5000)
+        {
+            reader.FeedData(data.AsSpan(at, Math.Min(5000, data.Length - at)));
+        }
+
+        reader.FeedEof();
+        Assert.Equal(Model(kind, data), await ReadAllAsync(kind, reader));
+    }
+
+    // Lines of 0 to 3,000 bytes (some far longer than a pipe segment) from an alphabet that includes the
+    // separators' bytes, ended by "\n", "\r\n" or "|", and a last line without an end.
+    private static byte[] LargeInput(Random random)
+    {
+        var output = new List<byte>();
+        while (output.Count < 150_000)
+        {
+            var length = random.Next(5) == 0 ? random.Next(4_000, 12_000) : random.Next(0, 200);
+            for (var i = 0; i < length; i++)
+            {
+                output.Add((byte)"abcxyz\r"[random.Next(7)]);
+            }
+
+            output.AddRange(random.Next(3) switch { 0 => "\n"u8.ToArray(), 1 => "\r\n"u8.ToArray(), _ => "|"u8.ToArray() });
+        }
+
+        output.AddRange("unterminated"u8.ToArray());
+        return [.. output];
+    }
+
+    // Starts the reads before any byte arrives, then feeds the chunks; each FeedData runs the pending read.
+    private static async Task<List<string>> RunAsync(string kind, byte[][] chunks, int limit)
+    {
+        var reader = new StreamReader(limit);
+        var reads = ReadAllAsync(kind, reader);
+        foreach (var chunk in chunks)
+        {
+            reader.FeedData(chunk);
+        }
+
+        reader.FeedEof();
+        return await reads.WaitAsync(ReadTimeout, Ct);
+    }
+
+    // Reads with one read kind until the end of the stream, recording each result. ReadAsync(n) may return
+    // any 1..n bytes, so its record is the bytes read, checked piece by piece for size.
+    private static async Task<List<string>> ReadAllAsync(string kind, StreamReader reader)
+    {
+        var results = new List<string>();
+        var concatenated = new List<byte>();
+        while (true)
+        {
+            byte[] result;
+            try
+            {
+                result = await ReadKind.RunAsync(kind, reader, ChunkN, Ct).ConfigureAwait(false);
+            }
+            catch (IncompleteReadException e)
+            {
+                results.Add("incomplete:" + Text(e.Partial));
+                return results;
+            }
+
+            switch (kind)
+            {
+                case ReadKind.Read or ReadKind.ReadMemory:
+                    if (result.Length == 0)
+                    {
+                        results.Add(Text([.. concatenated]));
+                        return results;
+                    }
+
+                    Assert.InRange(result.Length, 1, ChunkN);
+                    concatenated.AddRange(result);
+                    break;
+                case ReadKind.ReadToEnd:
+                    results.Add(Text(result));
+                    return results;
+                case ReadKind.ReadLine when result.Length == 0:
+                    return results;
+                default:
+                    results.Add(Text(result));
+                    break;
+            }
+        }
+    }
+
+    private static List<string> Model(string kind, byte[] data)
+    {
+        var text = Text(data);
+        var results = new List<string>();
+        switch (kind)
+        {
+            case ReadKind.Read or ReadKind.ReadMemory or ReadKind.ReadToEnd:
+                results.Add(text);
+                break;
+            case ReadKind.ReadExactly or ReadKind.ReadExactlyMemory:
+                var at = 0;
+                for (; at + ChunkN <= text.Length; at += ChunkN)
+                {
+                    results.Add(text.Substring(at, ChunkN));
+                }
+
+                results.Add("incomplete:" + text[at..]);
+                break;
+            case ReadKind.ReadLine or ReadKind.ReadUntil:
+                var lines = SplitAfterEarliest(text, ["\n"], out var rest);
+                results.AddRange(lines);
+                if (kind == ReadKind.ReadUntil)
+                {
+                    results.Add("incomplete:" + rest);
+                }
+                else if (rest.Length > 0)
+                {
+                    results.Add(rest);
+                }
+
+                break;
+            case ReadKind.ReadUntilAny:
+                results.AddRange(SplitAfterEarliest(text, ["\r\n", "|", "\n"], out var remainder));
+                results.Add("incomplete:" + remainder);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind));
+        }
+
+        return results;
+    }
+
+    // Cuts the text after the match of any separator that ends first, again and again.
+    private static List<string> SplitAfterEarliest(string text, string[] separators, out string rest)
+    {
+        var chunks = new List<string>();
+        var start = 0;
+        while (true)
+        {
+            var bestEnd = -1;
+            foreach (var separator in separators)
+            {
+                var index = text.IndexOf(separator, start, StringComparison.Ordinal);
+                if (index >= 0 && (bestEnd < 0 || index + separator.Length < bestEnd))
+                {
+                    bestEnd = index + separator.Length;
+                }
+            }
+
+            if (bestEnd < 0)
+            {
+                rest = text[start..];
+                return chunks;
+            }
+
+            chunks.Add(text[start..bestEnd]);
+            start = bestEnd;
+        }
+    }
+}

@@ -34,14 +34,18 @@ public class FaultArgumentTests
     public async Task InvalidCall_EveryPublicMethod_ThrowsTypedExceptionAndLosesNothing(string name)
     {
         using var cts = Soak.Bound(20);
+        var guard = await LeakGuard.StartAsync();
         var (member, expected, then, act) = Cases[name];
-        await using var fixture = await Fixture.CreateAsync(then, cts.Token);
+        await using (var fixture = await Fixture.CreateAsync(then, cts.Token))
+        {
+            var error = await Record.ExceptionAsync(() => act(fixture, cts.Token));
 
-        var error = await Record.ExceptionAsync(() => act(fixture, cts.Token));
+            Assert.NotNull(error);
+            Assert.True(expected.IsInstanceOfType(error), $"{member}: expected {expected.Name}, got {error.GetType().Name}: {error.Message}");
+            await fixture.AssertIntactAsync(cts.Token);
+        }
 
-        Assert.NotNull(error);
-        Assert.True(expected.IsInstanceOfType(error), $"{member}: expected {expected.Name}, got {error.GetType().Name}: {error.Message}");
-        await fixture.AssertIntactAsync(cts.Token);
+        await guard.AssertCleanAsync();
     }
 
     [Fact]

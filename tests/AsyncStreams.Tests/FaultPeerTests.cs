@@ -11,46 +11,53 @@ namespace AsyncStreams.Tests;
 [Collection(ReliabilityDefinition.Name)]
 public class FaultPeerTests
 {
+    // Soak runs repeat each reset and vanish scenario against one server, to shake out races between the loss and
+    // the application's calls.
+    private static readonly int Rounds = Soak.Pick(1, 300);
     [Fact]
     public async Task Reset_MidRead_PendingReadThrowsIOExceptionAndServerGoesOn()
     {
         using var cts = Soak.Bound(20);
         var guard = await LeakGuard.StartAsync();
-        var seen = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var round = new Round();
         await using (var server = await StreamServer.StartAsync(
             RawPeer.FaultOrEcho(async (reader, writer) =>
             {
+                var signals = Volatile.Read(ref round);
                 try
                 {
                     // The peer sends a tenth of this, then resets. (A reset may discard bytes the server has not yet
                     // received, so the peer waits until the read is under way.)
                     await reader.ReadExactlyAsync(50_000);
-                    reading.TrySetResult();
+                    signals.Started.TrySetResult();
                     await reader.ReadExactlyAsync(1_000_000);
-                    seen.TrySetResult(null);
+                    signals.Ended.TrySetResult(null);
                 }
                 catch (Exception ex)
                 {
-                    seen.TrySetResult(ex);
+                    signals.Ended.TrySetResult(ex);
                 }
             }),
             "127.0.0.1", 0, cancellationToken: cts.Token))
         {
-            using (var peer = await RawPeer.ConnectAsync(server, cts.Token))
+            for (var i = 0; i < Rounds; i++)
             {
-                await RawPeer.SendFaultLineAsync(peer, cts.Token);
-                await ServerTestKit.SendAsync(peer, new byte[50_000], cts.Token);
-                await reading.Task.WaitAsync(cts.Token);
-                await ServerTestKit.SendAsync(peer, new byte[50_000], cts.Token);
-                RawPeer.Reset(peer);
+                var signals = Volatile.Read(ref round);
+                using (var peer = await RawPeer.ConnectAsync(server, cts.Token))
+                {
+                    await RawPeer.SendFaultLineAsync(peer, cts.Token);
+                    await ServerTestKit.SendAsync(peer, new byte[50_000], cts.Token);
+                    await signals.Started.Task.WaitAsync(cts.Token);
+                    await ServerTestKit.SendAsync(peer, new byte[50_000], cts.Token);
+                    RawPeer.Reset(peer);
+                }
+
+                var error = await signals.Ended.Task.WaitAsync(cts.Token);
+                Assert.IsType<IOException>(error, exactMatch: false);
+                Assert.IsNotType<IncompleteReadException>(error);
+                await RawPeer.AssertServesAsync(server, cts.Token);
+                Volatile.Write(ref round, new Round());
             }
-
-            var error = await seen.Task.WaitAsync(cts.Token);
-            Assert.IsType<IOException>(error, exactMatch: false);
-            Assert.IsNotType<IncompleteReadException>(error);
-
-            await RawPeer.AssertServesAsync(server, cts.Token);
         }
 
         await guard.AssertCleanAsync();
@@ -61,10 +68,11 @@ public class FaultPeerTests
     {
         using var cts = Soak.Bound(20);
         var guard = await LeakGuard.StartAsync();
-        var seen = new TaskCompletionSource<(Exception? Error, long Queued)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var round = new Round();
         await using (var server = await StreamServer.StartAsync(
             RawPeer.FaultOrEcho(async (reader, writer) =>
             {
+                var signals = Volatile.Read(ref round);
                 var chunk = new byte[64 * 1024];
                 try
                 {
@@ -75,29 +83,34 @@ public class FaultPeerTests
                         await writer.DrainAsync();
                     }
 
-                    seen.TrySetResult((null, writer.WriteBufferSize));
+                    signals.QueuedAtEnd = writer.WriteBufferSize;
+                    signals.Ended.TrySetResult(null);
                 }
                 catch (Exception ex)
                 {
                     // After the loss, writes are dropped silently and the queue has been released.
                     writer.Write(chunk);
-                    seen.TrySetResult((ex, writer.WriteBufferSize));
+                    signals.QueuedAtEnd = writer.WriteBufferSize;
+                    signals.Ended.TrySetResult(ex);
                 }
             }),
             "127.0.0.1", 0, cancellationToken: cts.Token))
         {
-            using (var peer = await RawPeer.ConnectAsync(server, cts.Token))
+            for (var i = 0; i < Rounds; i++)
             {
-                await RawPeer.SendFaultLineAsync(peer, cts.Token);
-                await ServerTestKit.ReceiveExactlyAsync(peer, 200_000, cts.Token);
-                RawPeer.Reset(peer);
+                var signals = Volatile.Read(ref round);
+                using (var peer = await RawPeer.ConnectAsync(server, cts.Token))
+                {
+                    await RawPeer.SendFaultLineAsync(peer, cts.Token);
+                    await ServerTestKit.ReceiveExactlyAsync(peer, 200_000, cts.Token);
+                    RawPeer.Reset(peer);
+                }
+
+                Assert.IsType<IOException>(await signals.Ended.Task.WaitAsync(cts.Token));
+                Assert.Equal(0, signals.QueuedAtEnd);
+                await RawPeer.AssertServesAsync(server, cts.Token);
+                Volatile.Write(ref round, new Round());
             }
-
-            var (error, queued) = await seen.Task.WaitAsync(cts.Token);
-            Assert.IsType<IOException>(error);
-            Assert.Equal(0, queued);
-
-            await RawPeer.AssertServesAsync(server, cts.Token);
         }
 
         await guard.AssertCleanAsync();
@@ -168,11 +181,12 @@ public class FaultPeerTests
     {
         using var cts = Soak.Bound(20);
         var guard = await LeakGuard.StartAsync();
-        var queued = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var ended = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var round = new Round();
         await using (var server = await StreamServer.StartAsync(
             RawPeer.FaultOrEcho(async (reader, writer) =>
             {
+                var signals = Volatile.Read(ref round);
+
                 // Write never blocks: 8 MiB sit in the queue, far beyond what the kernel buffers hold.
                 var chunk = new byte[64 * 1024];
                 for (var i = 0; i < 128; i++)
@@ -180,24 +194,33 @@ public class FaultPeerTests
                     writer.Write(chunk);
                 }
 
-                queued.TrySetResult(writer.WriteBufferSize);
+                signals.QueuedAtStart = writer.WriteBufferSize;
+                signals.Started.TrySetResult();
                 await writer.WaitClosedAsync();
-                ended.TrySetResult(writer.WriteBufferSize);
+                signals.QueuedAtEnd = writer.WriteBufferSize;
+                signals.Ended.TrySetResult(null);
             }),
             "127.0.0.1", 0, cancellationToken: cts.Token))
         {
-            using (var peer = await RawPeer.ConnectAsync(server, cts.Token))
+            for (var i = 0; i < Rounds; i++)
             {
-                RawPeer.ShrinkBuffers(peer);
-                await RawPeer.SendFaultLineAsync(peer, cts.Token);
-                await ServerTestKit.SendAsync(peer, "some request bytes the server never reads"u8.ToArray(), cts.Token);
-                Assert.True(await queued.Task.WaitAsync(cts.Token) > 1_000_000);
+                var signals = Volatile.Read(ref round);
+                using (var peer = await RawPeer.ConnectAsync(server, cts.Token))
+                {
+                    RawPeer.ShrinkBuffers(peer);
+                    await RawPeer.SendFaultLineAsync(peer, cts.Token);
+                    await ServerTestKit.SendAsync(peer, "some request bytes the server never reads"u8.ToArray(), cts.Token);
+                    await signals.Started.Task.WaitAsync(cts.Token);
+                    Assert.True(signals.QueuedAtStart > 1_000_000);
 
-                // Closing with unread bytes in its receive buffer makes the kernel send RST, as when a process dies.
+                    // Closing with unread bytes in its receive buffer makes the kernel send RST, as when a process dies.
+                }
+
+                await signals.Ended.Task.WaitAsync(cts.Token);
+                Assert.Equal(0, signals.QueuedAtEnd);
+                await RawPeer.AssertServesAsync(server, cts.Token);
+                Volatile.Write(ref round, new Round());
             }
-
-            Assert.Equal(0, await ended.Task.WaitAsync(cts.Token));
-            await RawPeer.AssertServesAsync(server, cts.Token);
         }
 
         await guard.AssertCleanAsync();
@@ -265,5 +288,17 @@ public class FaultPeerTests
         }
 
         await guard.AssertCleanAsync();
+    }
+
+    /// <summary>What one round's faulty connection reports to the test.</summary>
+    private sealed class Round
+    {
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource<Exception?> Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long QueuedAtStart { get; set; }
+
+        public long QueuedAtEnd { get; set; }
     }
 }

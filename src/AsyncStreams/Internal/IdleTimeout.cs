@@ -12,6 +12,9 @@ namespace AsyncStreams.Internal;
 /// beyond the timeout is at most a quarter of it and at most one second. The timer runs only while connections are
 /// registered.
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage(
+    "Reliability", "CA1001:Types that own disposable fields should be disposable",
+    Justification = "The timer is disposed by the sweep that finds no connection left; nothing else holds the sweeper's lifetime.")]
 internal sealed class IdleTimeoutSweeper
 {
     private static readonly TimeSpan MaxPeriod = TimeSpan.FromMilliseconds(500);
@@ -74,7 +77,15 @@ internal sealed class IdleTimeoutSweeper
         lock (_lock)
         {
             _transports.Add(transport);
-            _timer ??= new Timer(static state => ((IdleTimeoutSweeper)state!).Sweep(), this, _period, _period);
+            if (_timer is null)
+            {
+                // The timer outlives the connection that starts it, so it must not hold on to that connection's
+                // execution context (its async locals, such as a current activity).
+                using (ExecutionContext.SuppressFlow())
+                {
+                    _timer = new Timer(static state => ((IdleTimeoutSweeper)state!).Sweep(), this, _period, _period);
+                }
+            }
         }
     }
 

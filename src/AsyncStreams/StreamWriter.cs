@@ -17,7 +17,7 @@ public sealed partial class StreamWriter : IAsyncDisposable
 
     internal StreamWriter(SocketTransport transport) => _transport = transport;
 
-    /// <summary>Gets whether a close has begun: <see cref="Close"/> was called, or the connection was closed or lost.</summary>
+    /// <summary>Gets whether a close has begun: <see cref="Close"/> was called, or the connection was closed or lost. Initially <see langword="false"/>.</summary>
     /// <remarks>asyncio equivalent: <c>StreamWriter.is_closing()</c>.</remarks>
     public bool IsClosing => _transport.IsClosing;
 

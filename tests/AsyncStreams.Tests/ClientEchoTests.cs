@@ -73,6 +73,57 @@ public class ClientEchoTests
         }
     }
 
+    [Fact]
+    public async Task OpenConnectionAsync_ManyConcurrentClients_EchoChecksummedPayloads()
+    {
+        const int Clients = 24;
+        using var cts = Bounded();
+        using Socket listener = Listen(backlog: Clients);
+        Task acceptAll = Task.Run(async () =>
+        {
+            var echoes = new List<Task>();
+            for (int i = 0; i < Clients; i++)
+            {
+                Socket peer = await listener.AcceptAsync(cts.Token);
+                echoes.Add(Task.Run(async () =>
+                {
+                    using (peer)
+                    {
+                        await EchoAsync(peer, cts.Token);
+                        peer.Shutdown(SocketShutdown.Send);
+                    }
+                }, cts.Token));
+            }
+
+            await Task.WhenAll(echoes);
+        }, cts.Token);
+
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
+        {
+            var (reader, writer) = await Streams.OpenConnectionAsync("127.0.0.1", listener.Port(), cancellationToken: cts.Token);
+            for (int m = 0; m < 20; m++)
+            {
+                // Each message carries its own SHA-256, so corruption or reordering shows.
+                byte[] body = Payload(1 + ((c * 7919 + m * 104729) % 20000), seed: c * 1000 + m);
+                byte[] hash = System.Security.Cryptography.SHA256.HashData(body);
+                writer.Write(BitConverter.GetBytes(body.Length));
+                writer.Write(body);
+                writer.Write(hash);
+                await writer.DrainAsync(cts.Token);
+
+                int length = BitConverter.ToInt32(await reader.ReadExactlyAsync(4, cts.Token));
+                byte[] echoed = await reader.ReadExactlyAsync(length, cts.Token);
+                Assert.Equal(await reader.ReadExactlyAsync(32, cts.Token), System.Security.Cryptography.SHA256.HashData(echoed));
+                Assert.Equal(body, echoed);
+            }
+
+            writer.WriteEof();
+            Assert.Empty(await reader.ReadAsync(-1, cts.Token));
+            await writer.DisposeAsync();
+        }, cts.Token)));
+        await acceptAll;
+    }
+
     private static async Task EchoAsync(Socket peer, CancellationToken cancellationToken)
     {
         var buffer = new byte[8192];

@@ -103,7 +103,7 @@ public class HappyEyeballsTests
                 var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                 hole._fillers.Add(filler);
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                wait.CancelAfter(TimeSpan.FromMilliseconds(200));
+                wait.CancelAfter(TimeSpan.FromMilliseconds(500));
                 try
                 {
                     await filler.ConnectAsync(hole.EndPoint, wait.Token);

@@ -19,22 +19,22 @@ internal sealed class TransportSettings
     {
         if (limit <= 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(limit), limit, "Limit must be positive.");
+            throw new ArgumentOutOfRangeException(nameof(limit), limit, "The Limit option must be positive.");
         }
 
         // asyncio's set_write_buffer_limits requires high >= low >= 0.
         if (writeLowWaterMark < 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(writeLowWaterMark), writeLowWaterMark, "WriteLowWaterMark must not be negative.");
+            throw new ArgumentOutOfRangeException(nameof(writeLowWaterMark), writeLowWaterMark, "The WriteLowWaterMark option must not be negative.");
         }
 
         if (writeHighWaterMark < writeLowWaterMark)
         {
-            throw new ArgumentOutOfRangeException(nameof(writeHighWaterMark), writeHighWaterMark, "WriteHighWaterMark must be at least WriteLowWaterMark.");
+            throw new ArgumentOutOfRangeException(nameof(writeHighWaterMark), writeHighWaterMark, "The WriteHighWaterMark option must be at least the WriteLowWaterMark option.");
         }
 
-        ValidateTimeout(sslHandshakeTimeout, nameof(sslHandshakeTimeout));
-        ValidateTimeout(sslShutdownTimeout, nameof(sslShutdownTimeout));
+        ValidateTimeout(sslHandshakeTimeout, nameof(sslHandshakeTimeout), "SslHandshakeTimeout");
+        ValidateTimeout(sslShutdownTimeout, nameof(sslShutdownTimeout), "SslShutdownTimeout");
 
         Limit = limit;
         WriteHighWaterMark = writeHighWaterMark;
@@ -110,11 +110,11 @@ internal sealed class TransportSettings
         };
     }
 
-    private static void ValidateTimeout(TimeSpan value, string name)
+    private static void ValidateTimeout(TimeSpan value, string name, string option)
     {
         if (value <= TimeSpan.Zero && value != Timeout.InfiniteTimeSpan)
         {
-            throw new ArgumentOutOfRangeException(name, value, "A timeout must be positive or Timeout.InfiniteTimeSpan.");
+            throw new ArgumentOutOfRangeException(name, value, $"The {option} option must be positive or Timeout.InfiniteTimeSpan.");
         }
     }
 }

@@ -27,10 +27,12 @@ for (var i = 0; i < args.Length; i++)
         case "-h" or "--help":
             Console.WriteLine(Usage);
             return 0;
-        case "--host" when i + 1 < args.Length:
+        case "--host" or "--port" when i + 1 == args.Length:
+            return UsageError($"{args[i]} expects a value");
+        case "--host":
             host = args[++i];
             break;
-        case "--port" when i + 1 < args.Length:
+        case "--port":
             if (!int.TryParse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is 0 or > 65535)
                 return UsageError($"--port expects a number from 1 to 65535, not '{args[i]}'");
             break;

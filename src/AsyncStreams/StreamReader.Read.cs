@@ -1,9 +1,11 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
 namespace AsyncStreams;
 
-// ReadAsync and ReadExactlyAsync. Each public method serves a read from the bytes already seen without an
-// async state machine; otherwise a pooled async core waits for data, so the Memory overloads allocate nothing.
+// ReadAsync and ReadExactlyAsync. Each read is a synchronous step over the view, retried after each wait for
+// data: a read served from buffered bytes runs no async state machine, the byte[] overloads wait in a pooled async
+// core, and the Memory overloads wait through a reusable operation (MemoryRead), so they allocate nothing.
 public sealed partial class StreamReader
 {
     /// <summary>Reads up to <paramref name="n"/> bytes, or every byte to the end of the stream when <paramref name="n"/> is negative.</summary>
@@ -23,12 +25,19 @@ public sealed partial class StreamReader
     public ValueTask<byte[]> ReadAsync(int n = -1, CancellationToken cancellationToken = default)
     {
         EnterRead(nameof(ReadAsync));
-        if (n >= 0 && _exception is null && !cancellationToken.IsCancellationRequested
-            && (_buffer.Length >= n || (!_buffer.IsEmpty && !IsStale)))
+        try
         {
-            var data = Take(Math.Min(n, _buffer.Length));
+            cancellationToken.ThrowIfCancellationRequested();
+            if (n < 0 ? TryReadToEnd(out var data) : TryRead(n, out data))
+            {
+                ExitRead();
+                return new ValueTask<byte[]>(data);
+            }
+        }
+        catch (Exception exception)
+        {
             ExitRead();
-            return new ValueTask<byte[]>(data);
+            return Failed<byte[]>(exception, cancellationToken);
         }
 
         return n < 0 ? ReadToEndCoreAsync(cancellationToken) : ReadCoreAsync(n, cancellationToken);
@@ -47,15 +56,22 @@ public sealed partial class StreamReader
     public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         EnterRead(nameof(ReadAsync));
-        if (_exception is null && !cancellationToken.IsCancellationRequested
-            && (_buffer.Length >= buffer.Length || (!_buffer.IsEmpty && !IsStale)))
+        try
         {
-            var count = TakeInto(buffer.Span);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (TryReadInto(buffer.Span, out var count))
+            {
+                ExitRead();
+                return new ValueTask<int>(count);
+            }
+        }
+        catch (Exception exception)
+        {
             ExitRead();
-            return new ValueTask<int>(count);
+            return Failed<int>(exception, cancellationToken);
         }
 
-        return ReadIntoCoreAsync(buffer, cancellationToken);
+        return MemoryReadOperation.ReadAsync(buffer, cancellationToken);
     }
 
     /// <summary>Reads exactly <paramref name="n"/> bytes.</summary>
@@ -75,11 +91,20 @@ public sealed partial class StreamReader
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         EnterRead(nameof(ReadExactlyAsync));
-        if (_exception is null && !cancellationToken.IsCancellationRequested && _buffer.Length >= n)
+        try
         {
-            var data = Take(n);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (TryReadExactly(n))
+            {
+                var data = Take(n);
+                ExitRead();
+                return new ValueTask<byte[]>(data);
+            }
+        }
+        catch (Exception exception)
+        {
             ExitRead();
-            return new ValueTask<byte[]>(data);
+            return Failed<byte[]>(exception, cancellationToken);
         }
 
         return ReadExactlyCoreAsync(n, cancellationToken);
@@ -103,14 +128,23 @@ public sealed partial class StreamReader
     public ValueTask ReadExactlyAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         EnterRead(nameof(ReadExactlyAsync));
-        if (_exception is null && !cancellationToken.IsCancellationRequested && _buffer.Length >= buffer.Length)
+        try
         {
-            TakeInto(buffer.Span);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (TryReadExactly(buffer.Length))
+            {
+                TakeInto(buffer.Span);
+                ExitRead();
+                return default;
+            }
+        }
+        catch (Exception exception)
+        {
             ExitRead();
-            return default;
+            return Failed(exception, cancellationToken);
         }
 
-        return ReadExactlyIntoCoreAsync(buffer, cancellationToken);
+        return MemoryReadOperation.ReadExactlyAsync(buffer, cancellationToken);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -118,37 +152,14 @@ public sealed partial class StreamReader
     {
         try
         {
-            if (n == 0)
+            byte[]? data;
+            do
             {
-                // asyncio's read(0) returns at once, after the exception check.
-                cancellationToken.ThrowIfCancellationRequested();
-                ThrowIfFaulted();
-                return [];
+                await FillAsync(cancellationToken).ConfigureAwait(false);
             }
+            while (!TryRead(n, out data));
 
-            await WaitForAnyAsync(cancellationToken).ConfigureAwait(false);
-            return Take(Math.Min(n, _buffer.Length));
-        }
-        finally
-        {
-            ExitRead();
-        }
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> ReadIntoCoreAsync(Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        try
-        {
-            if (buffer.IsEmpty)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                ThrowIfFaulted();
-                return 0;
-            }
-
-            await WaitForAnyAsync(cancellationToken).ConfigureAwait(false);
-            return TakeInto(buffer.Span);
+            return data;
         }
         finally
         {
@@ -161,20 +172,14 @@ public sealed partial class StreamReader
     {
         try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-
-            // asyncio reads Limit-sized blocks until EOF and joins them; waiting for the end with everything left
-            // in the pipe gives the same bytes, copied once, and a cancellation loses none of them.
-            while (true)
+            byte[]? data;
+            do
             {
-                ThrowIfFaulted();
-                if (_inputCompleted)
-                {
-                    return Take(_buffer.Length);
-                }
-
                 await FillAsync(cancellationToken).ConfigureAwait(false);
             }
+            while (!TryReadToEnd(out data));
+
+            return data;
         }
         finally
         {
@@ -187,7 +192,12 @@ public sealed partial class StreamReader
     {
         try
         {
-            await WaitForExactlyAsync(n, cancellationToken).ConfigureAwait(false);
+            do
+            {
+                await FillAsync(cancellationToken).ConfigureAwait(false);
+            }
+            while (!TryReadExactly(n));
+
             return Take(n);
         }
         finally
@@ -196,70 +206,77 @@ public sealed partial class StreamReader
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask ReadExactlyIntoCoreAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    // asyncio's read(n): served once anything is buffered or the stream has ended; otherwise it waits.
+    private bool TryRead(int n, [NotNullWhen(true)] out byte[]? data)
     {
-        try
+        ThrowIfFaulted();
+        if (_buffer.Length < n && IsStale)
         {
-            await WaitForExactlyAsync(buffer.Length, cancellationToken).ConfigureAwait(false);
-            TakeInto(buffer.Span);
+            Refresh();
         }
-        finally
+
+        if (_buffer.Length >= n || !_buffer.IsEmpty || _inputCompleted)
         {
-            ExitRead();
+            data = Take(Math.Min(n, _buffer.Length));
+            return true;
         }
+
+        data = null;
+        return false;
     }
 
-    // asyncio's read(n): wait while the buffer is empty and the stream has not ended. Returns with the view
-    // holding every byte visible now (possibly none, at the end of the stream).
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WaitForAnyAsync(CancellationToken cancellationToken)
+    private bool TryReadInto(Span<byte> destination, out int count)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        while (true)
+        ThrowIfFaulted();
+        if (_buffer.Length < destination.Length && IsStale)
         {
-            ThrowIfFaulted();
-            if (IsStale)
-            {
-                Refresh();
-                continue;
-            }
-
-            if (!_buffer.IsEmpty || _inputCompleted)
-            {
-                return;
-            }
-
-            await FillAsync(cancellationToken).ConfigureAwait(false);
+            Refresh();
         }
+
+        if (_buffer.Length >= destination.Length || !_buffer.IsEmpty || _inputCompleted)
+        {
+            count = TakeInto(destination);
+            return true;
+        }
+
+        count = 0;
+        return false;
     }
 
-    // asyncio's readexactly(n) loop: wait until n bytes are buffered; at the end of the stream, hand every
-    // buffered byte to IncompleteReadException and empty the buffer.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WaitForExactlyAsync(int n, CancellationToken cancellationToken)
+    // asyncio reads Limit-sized blocks until EOF and joins them; waiting for the end with everything left in the
+    // pipe gives the same bytes, copied once, and a cancellation loses none of them.
+    private bool TryReadToEnd([NotNullWhen(true)] out byte[]? data)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        while (true)
+        ThrowIfFaulted();
+        if (IsStale)
         {
-            ThrowIfFaulted();
-            if (_buffer.Length >= n)
-            {
-                return;
-            }
-
-            if (IsStale)
-            {
-                Refresh();
-                continue;
-            }
-
-            if (_inputCompleted)
-            {
-                throw new IncompleteReadException(Take(_buffer.Length), n);
-            }
-
-            await FillAsync(cancellationToken).ConfigureAwait(false);
+            Refresh();
         }
+
+        data = _inputCompleted ? Take(_buffer.Length) : null;
+        return data is not null;
+    }
+
+    // asyncio's readexactly(n) loop: true once n bytes are buffered; at the end of the stream every buffered byte
+    // goes to IncompleteReadException and the buffer is emptied.
+    private bool TryReadExactly(int n)
+    {
+        ThrowIfFaulted();
+        if (_buffer.Length < n && IsStale)
+        {
+            Refresh();
+        }
+
+        if (_buffer.Length >= n)
+        {
+            return true;
+        }
+
+        if (_inputCompleted)
+        {
+            throw new IncompleteReadException(Take(_buffer.Length), n);
+        }
+
+        return false;
     }
 }

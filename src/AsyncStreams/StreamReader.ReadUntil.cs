@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
 namespace AsyncStreams;
@@ -38,20 +39,34 @@ public sealed partial class StreamReader
     public ValueTask<byte[]> ReadLineAsync(CancellationToken cancellationToken = default)
     {
         EnterRead(nameof(ReadLineAsync));
-        if (_exception is null && !cancellationToken.IsCancellationRequested)
+        long offset = 0;
+        try
         {
+            cancellationToken.ThrowIfCancellationRequested();
+            ThrowIfFaulted();
+
+            // The common case first: the whole line within the first span of the view.
             ReadOnlySpan<byte> first = _buffer.FirstSpan;
             var index = first.IndexOf((byte)'\n');
+            byte[]? line;
             if (index >= 0 && index <= Limit)
             {
-                var line = first[..(index + 1)].ToArray();
-                Consume(index + 1);
-                ExitRead();
-                return new ValueTask<byte[]>(line);
+                line = first[..(index + 1)].ToArray();
+                Consume(line.Length);
             }
-        }
+            else if (!TryReadLine(ref offset, out line))
+            {
+                return ReadLineCoreAsync(offset, cancellationToken);
+            }
 
-        return ReadLineCoreAsync(cancellationToken);
+            ExitRead();
+            return new ValueTask<byte[]>(line);
+        }
+        catch (Exception exception)
+        {
+            ExitRead();
+            return Failed<byte[]>(exception, cancellationToken);
+        }
     }
 
     /// <summary>Reads the bytes up to and including the next occurrence of <paramref name="separator"/>.</summary>
@@ -79,22 +94,35 @@ public sealed partial class StreamReader
         }
 
         EnterRead(nameof(ReadUntilAsync));
-        if (_exception is null && !cancellationToken.IsCancellationRequested)
+        long offset = 0;
+        try
         {
+            cancellationToken.ThrowIfCancellationRequested();
+            ThrowIfFaulted();
+
             // The first match within the first span is the first in the buffer: any match crossing into the
             // next segment starts after it.
             ReadOnlySpan<byte> first = _buffer.FirstSpan;
             var index = first.IndexOf(separator.Span);
+            byte[]? chunk;
             if (index >= 0 && index <= Limit)
             {
-                var chunk = first[..(index + separator.Length)].ToArray();
+                chunk = first[..(index + separator.Length)].ToArray();
                 Consume(chunk.Length);
-                ExitRead();
-                return new ValueTask<byte[]>(chunk);
             }
-        }
+            else if (!TryReadUntil(ref offset, separator, null, separator.Length, separator.Length, out chunk))
+            {
+                return ReadUntilCoreAsync(offset, separator, null, separator.Length, separator.Length, cancellationToken);
+            }
 
-        return ReadUntilCoreAsync(separator, null, separator.Length, separator.Length, cancellationToken);
+            ExitRead();
+            return new ValueTask<byte[]>(chunk);
+        }
+        catch (Exception exception)
+        {
+            ExitRead();
+            return Failed<byte[]>(exception, cancellationToken);
+        }
     }
 
     /// <summary>
@@ -140,7 +168,23 @@ public sealed partial class StreamReader
         }
 
         EnterRead(nameof(ReadUntilAsync));
-        return ReadUntilCoreAsync(default, separators, minLength, maxLength, cancellationToken);
+        long offset = 0;
+        try
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!TryReadUntil(ref offset, default, separators, minLength, maxLength, out var chunk))
+            {
+                return ReadUntilCoreAsync(offset, default, separators, minLength, maxLength, cancellationToken);
+            }
+
+            ExitRead();
+            return new ValueTask<byte[]>(chunk);
+        }
+        catch (Exception exception)
+        {
+            ExitRead();
+            return Failed<byte[]>(exception, cancellationToken);
+        }
     }
 
     /// <summary>Returns an enumerator over the lines of the stream, until its end.</summary>
@@ -164,31 +208,18 @@ public sealed partial class StreamReader
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<byte[]> ReadLineCoreAsync(CancellationToken cancellationToken)
+    private async ValueTask<byte[]> ReadLineCoreAsync(long offset, CancellationToken cancellationToken)
     {
         try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            long offset = 0;
-            while (true)
+            byte[]? line;
+            do
             {
-                switch (ScanForSeparator(ref offset, NewLine, null, 1, 1, out var matchStart, out var matchEnd))
-                {
-                    case ScanOutcome.Found:
-                        return Take(matchEnd);
-                    case ScanOutcome.FoundBeyondLimit:
-                        DropOverlongLine(matchStart);
-                        throw new LimitOverrunException(SeparatorBeyondLimitMessage, ClampToInt(matchStart));
-                    case ScanOutcome.NotFoundBeyondLimit:
-                        DropOverlongLine(offset);
-                        throw new LimitOverrunException(SeparatorNotFoundMessage, ClampToInt(offset));
-                    case ScanOutcome.EndOfStream:
-                        return Take(_buffer.Length);
-                    default:
-                        await FillAsync(cancellationToken).ConfigureAwait(false);
-                        break;
-                }
+                await FillAsync(cancellationToken).ConfigureAwait(false);
             }
+            while (!TryReadLine(ref offset, out line));
+
+            return line;
         }
         finally
         {
@@ -198,6 +229,7 @@ public sealed partial class StreamReader
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<byte[]> ReadUntilCoreAsync(
+        long offset,
         ReadOnlyMemory<byte> separator,
         IReadOnlyList<ReadOnlyMemory<byte>>? separators,
         int minLength,
@@ -206,29 +238,67 @@ public sealed partial class StreamReader
     {
         try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            long offset = 0;
-            while (true)
+            byte[]? chunk;
+            do
             {
-                switch (ScanForSeparator(ref offset, separator, separators, minLength, maxLength, out var matchStart, out var matchEnd))
-                {
-                    case ScanOutcome.Found:
-                        return Take(matchEnd);
-                    case ScanOutcome.FoundBeyondLimit:
-                        throw new LimitOverrunException(SeparatorBeyondLimitMessage, ClampToInt(matchStart));
-                    case ScanOutcome.NotFoundBeyondLimit:
-                        throw new LimitOverrunException(SeparatorNotFoundMessage, ClampToInt(offset));
-                    case ScanOutcome.EndOfStream:
-                        throw new IncompleteReadException(Take(_buffer.Length), null);
-                    default:
-                        await FillAsync(cancellationToken).ConfigureAwait(false);
-                        break;
-                }
+                await FillAsync(cancellationToken).ConfigureAwait(false);
             }
+            while (!TryReadUntil(ref offset, separator, separators, minLength, maxLength, out chunk));
+
+            return chunk;
         }
         finally
         {
             ExitRead();
+        }
+    }
+
+    // asyncio's readline over readuntil(b'\n'): the partial line at the end of the stream, and the over-long line
+    // dropped on an overrun. False when the read must wait for more data.
+    private bool TryReadLine(ref long offset, [NotNullWhen(true)] out byte[]? line)
+    {
+        switch (ScanForSeparator(ref offset, NewLine, null, 1, 1, out var matchStart, out var matchEnd))
+        {
+            case ScanOutcome.Found:
+                line = Take(matchEnd);
+                return true;
+            case ScanOutcome.FoundBeyondLimit:
+                DropOverlongLine(matchStart);
+                throw new LimitOverrunException(SeparatorBeyondLimitMessage, ClampToInt(matchStart));
+            case ScanOutcome.NotFoundBeyondLimit:
+                DropOverlongLine(offset);
+                throw new LimitOverrunException(SeparatorNotFoundMessage, ClampToInt(offset));
+            case ScanOutcome.EndOfStream:
+                line = Take(_buffer.Length);
+                return true;
+            default:
+                line = null;
+                return false;
+        }
+    }
+
+    private bool TryReadUntil(
+        ref long offset,
+        ReadOnlyMemory<byte> separator,
+        IReadOnlyList<ReadOnlyMemory<byte>>? separators,
+        int minLength,
+        int maxLength,
+        [NotNullWhen(true)] out byte[]? chunk)
+    {
+        switch (ScanForSeparator(ref offset, separator, separators, minLength, maxLength, out var matchStart, out var matchEnd))
+        {
+            case ScanOutcome.Found:
+                chunk = Take(matchEnd);
+                return true;
+            case ScanOutcome.FoundBeyondLimit:
+                throw new LimitOverrunException(SeparatorBeyondLimitMessage, ClampToInt(matchStart));
+            case ScanOutcome.NotFoundBeyondLimit:
+                throw new LimitOverrunException(SeparatorNotFoundMessage, ClampToInt(offset));
+            case ScanOutcome.EndOfStream:
+                throw new IncompleteReadException(Take(_buffer.Length), null);
+            default:
+                chunk = null;
+                return false;
         }
     }
 

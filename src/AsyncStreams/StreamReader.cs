@@ -221,5 +221,16 @@ public sealed partial class StreamReader : IAsyncEnumerable<byte[]>
 
     private void ThrowIfFaulted() => _exception?.Throw();
 
+    // A read that fails before it waits reports the failure through its task, as an async method would.
+    private static ValueTask<T> Failed<T>(Exception exception, CancellationToken cancellationToken) =>
+        exception is OperationCanceledException && cancellationToken.IsCancellationRequested
+            ? ValueTask.FromCanceled<T>(cancellationToken)
+            : ValueTask.FromException<T>(exception);
+
+    private static ValueTask Failed(Exception exception, CancellationToken cancellationToken) =>
+        exception is OperationCanceledException && cancellationToken.IsCancellationRequested
+            ? ValueTask.FromCanceled(cancellationToken)
+            : ValueTask.FromException(exception);
+
     private static int ClampToInt(long value) => (int)Math.Min(value, int.MaxValue);
 }

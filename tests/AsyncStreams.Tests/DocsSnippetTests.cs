@@ -5,7 +5,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace AsyncStreams.Tests;
 
 /// <summary>
-/// Every <c>```csharp</c> block of the guide compiles against the built library, as a program of its own
+/// Every <c>```csharp</c> block of the guide and the README compiles against the built library, as a program of its own
 /// in a project with the SDK's implicit usings (which import System.IO, the reason for the naming note).
 /// </summary>
 public class DocsSnippetTests
@@ -28,7 +28,8 @@ public class DocsSnippetTests
             .Where(p => IsSnippetReference(Path.GetFileName(p)))
             .Select(p => MetadataReference.CreateFromFile(p))]);
 
-    public static TheoryData<string> Pages => [.. DocsRepository.GuidePages];
+    // The guide's pages, and the README's quick start, which is the first code most users copy.
+    public static TheoryData<string> Pages => [.. DocsRepository.GuidePages, "../README.md"];
 
     [Theory]
     [MemberData(nameof(Pages))]

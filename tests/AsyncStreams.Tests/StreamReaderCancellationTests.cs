@@ -4,10 +4,8 @@ namespace AsyncStreams.Tests;
 
 // A cancelled read consumes nothing: the next read sees every byte, whatever the read kind and however far the
 // cancelled read had got.
-public class StreamReaderCancellationTests
+public class StreamReaderCancellationTests : BoundedReaderTest
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     // Read kinds that wait although bytes are buffered (for a separator, n bytes, or the end of the stream).
     public static TheoryData<string> WaitingReadKinds =>
         [.. ReadKind.All.Where(kind => kind is not (ReadKind.Read or ReadKind.ReadMemory))];

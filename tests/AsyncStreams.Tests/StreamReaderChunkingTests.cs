@@ -4,11 +4,12 @@ namespace AsyncStreams.Tests;
 
 // The same bytes, delivered in different chunks while reads are pending, give the same results for every read
 // kind. Expected results come from a plain model of each read over the whole input, not from the reader.
-public class StreamReaderChunkingTests
+public class StreamReaderChunkingTests : BoundedReaderTest
 {
-    private const int ChunkN = 3;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    // The n of ReadAsync(n) and ReadExactlyAsync(n): small for the small inputs, and for the large ones a size
+    // that makes the exact reads cross pipe segments.
+    private const int SmallN = 3;
+    private const int LargeN = 1000;
 
     public static TheoryData<string> ReadKinds => [.. ReadKind.All];
 
@@ -16,14 +17,15 @@ public class StreamReaderChunkingTests
     [MemberData(nameof(ReadKinds))]
     public async Task ReadKind_EverySplitIntoThreeChunks_GivesModelResults(string kind)
     {
-        var data = Ascii("line1\nli|ne2\r\nab\n\n|\r\nlast\r");
-        var expected = Model(kind, data);
+        var data = Ascii("line1\nli<|>ne2\r\nab\n\n<|\r\n<|>last\r<|");
+        var expected = Model(kind, data, SmallN);
         for (var i = 0; i <= data.Length; i++)
         {
             for (var j = i; j <= data.Length; j++)
             {
                 byte[][] chunks = [data[..i], data[i..j], data[j..]];
-                Assert.Equal(expected, await RunAsync(kind, chunks, limit: Streams.DefaultLimit));
+                Assert.Equal(expected, await RunAsync(kind, chunks, SmallN, limit: Streams.DefaultLimit, ownSegments: false));
+                Assert.Equal(expected, await RunAsync(kind, chunks, SmallN, limit: Streams.DefaultLimit, ownSegments: true));
             }
         }
     }
@@ -32,9 +34,10 @@ public class StreamReaderChunkingTests
     [MemberData(nameof(ReadKinds))]
     public async Task ReadKind_OneByteAtATime_GivesModelResults(string kind)
     {
-        var data = Ascii("line1\nli|ne2\r\nab\n\n|\r\nlast\r");
+        var data = Ascii("line1\nli<|>ne2\r\nab\n\n<|\r\n<|>last\r<|");
         var chunks = data.Select(b => new[] { b }).ToArray();
-        Assert.Equal(Model(kind, data), await RunAsync(kind, chunks, limit: Streams.DefaultLimit));
+        Assert.Equal(Model(kind, data, SmallN), await RunAsync(kind, chunks, SmallN, limit: Streams.DefaultLimit, ownSegments: false));
+        Assert.Equal(Model(kind, data, SmallN), await RunAsync(kind, chunks, SmallN, limit: Streams.DefaultLimit, ownSegments: true));
     }
 
     [Theory]
@@ -45,7 +48,7 @@ public class StreamReaderChunkingTests
         {
             var random = new Random(seed);
             var data = LargeInput(random);
-            var expected = Model(kind, data);
+            var expected = Model(kind, data, LargeN);
             var chunks = new List<byte[]>();
             for (var at = 0; at < data.Length;)
             {
@@ -56,8 +59,7 @@ public class StreamReaderChunkingTests
                 at += size;
             }
 
-            var actual = await RunAsync(kind, [.. chunks], limit: 1 << 20);
-            Assert.True(expected.SequenceEqual(actual));
+            Assert.Equal(expected, await RunAsync(kind, [.. chunks], LargeN, limit: 1 << 20, ownSegments: seed == 2));
         }
     }
 
@@ -73,37 +75,49 @@ public class StreamReaderChunkingTests
         }
 
         reader.FeedEof();
-        Assert.Equal(Model(kind, data), await ReadAllAsync(kind, reader));
+        Assert.Equal(Model(kind, data, LargeN), await ReadAllAsync(kind, reader, LargeN));
     }
 
-    // Lines of 0 to 3,000 bytes (some far longer than a pipe segment) from an alphabet that includes the
-    // separators' bytes, ended by "\n", "\r\n" or "|", and a last line without an end.
+    // Lines of up to 200 bytes, and one in five of 4,000 to 12,000 (longer than a pipe segment), from an alphabet
+    // holding the separators' bytes, ended by "\n", "\r\n" or "<|>", and a last line without an end.
     private static byte[] LargeInput(Random random)
     {
         var output = new List<byte>();
-        while (output.Count < 150_000)
+        while (output.Count < 60_000)
         {
             var length = random.Next(5) == 0 ? random.Next(4_000, 12_000) : random.Next(0, 200);
             for (var i = 0; i < length; i++)
             {
-                output.Add((byte)"abcxyz\r"[random.Next(7)]);
+                output.Add((byte)"abcxyz\r<|>"[random.Next(10)]);
             }
 
-            output.AddRange(random.Next(3) switch { 0 => "\n"u8.ToArray(), 1 => "\r\n"u8.ToArray(), _ => "|"u8.ToArray() });
+            output.AddRange(random.Next(3) switch { 0 => "\n"u8.ToArray(), 1 => "\r\n"u8.ToArray(), _ => "<|>"u8.ToArray() });
         }
 
         output.AddRange("unterminated"u8.ToArray());
         return [.. output];
     }
 
-    // Starts the reads before any byte arrives, then feeds the chunks; each FeedData runs the pending read.
-    private static async Task<List<string>> RunAsync(string kind, byte[][] chunks, int limit)
+    // Starts the reads before any byte arrives, then feeds the chunks; each feed runs the pending read. With
+    // ownSegments every chunk goes into a pipe segment of its own (asking Input for a whole segment), so that
+    // separators and lines cross segment boundaries at every split point; otherwise FeedData packs chunks into
+    // segments as a receive loop does.
+    private async Task<List<string>> RunAsync(string kind, byte[][] chunks, int n, int limit, bool ownSegments)
     {
         var reader = new StreamReader(limit);
-        var reads = ReadAllAsync(kind, reader);
+        var reads = ReadAllAsync(kind, reader, n);
         foreach (var chunk in chunks)
         {
-            reader.FeedData(chunk);
+            if (!ownSegments)
+            {
+                reader.FeedData(chunk);
+            }
+            else if (chunk.Length > 0)
+            {
+                chunk.CopyTo(reader.Input.GetMemory(Math.Max(chunk.Length, 4096)));
+                reader.Input.Advance(chunk.Length);
+                await reader.Input.FlushAsync(Ct);
+            }
         }
 
         reader.FeedEof();
@@ -112,7 +126,7 @@ public class StreamReaderChunkingTests
 
     // Reads with one read kind until the end of the stream, recording each result. ReadAsync(n) may return
     // any 1..n bytes, so its record is the bytes read, checked piece by piece for size.
-    private static async Task<List<string>> ReadAllAsync(string kind, StreamReader reader)
+    private async Task<List<string>> ReadAllAsync(string kind, StreamReader reader, int n)
     {
         var results = new List<string>();
         var concatenated = new List<byte>();
@@ -121,7 +135,7 @@ public class StreamReaderChunkingTests
             byte[] result;
             try
             {
-                result = await ReadKind.RunAsync(kind, reader, ChunkN, Ct).ConfigureAwait(false);
+                result = await ReadKind.RunAsync(kind, reader, n, Ct).ConfigureAwait(false);
             }
             catch (IncompleteReadException e)
             {
@@ -138,7 +152,7 @@ public class StreamReaderChunkingTests
                         return results;
                     }
 
-                    Assert.InRange(result.Length, 1, ChunkN);
+                    Assert.InRange(result.Length, 1, n);
                     concatenated.AddRange(result);
                     break;
                 case ReadKind.ReadToEnd:
@@ -153,7 +167,7 @@ public class StreamReaderChunkingTests
         }
     }
 
-    private static List<string> Model(string kind, byte[] data)
+    private static List<string> Model(string kind, byte[] data, int n)
     {
         var text = Text(data);
         var results = new List<string>();
@@ -164,9 +178,9 @@ public class StreamReaderChunkingTests
                 break;
             case ReadKind.ReadExactly or ReadKind.ReadExactlyMemory:
                 var at = 0;
-                for (; at + ChunkN <= text.Length; at += ChunkN)
+                for (; at + n <= text.Length; at += n)
                 {
-                    results.Add(text.Substring(at, ChunkN));
+                    results.Add(text.Substring(at, n));
                 }
 
                 results.Add("incomplete:" + text[at..]);
@@ -185,7 +199,7 @@ public class StreamReaderChunkingTests
 
                 break;
             case ReadKind.ReadUntilAny:
-                results.AddRange(SplitAfterEarliest(text, ["\r\n", "|", "\n"], out var remainder));
+                results.AddRange(SplitAfterEarliest(text, ["\r\n", "<|>", "\n"], out var remainder));
                 results.Add("incomplete:" + remainder);
                 break;
             default:

@@ -3,10 +3,8 @@ using static AsyncStreams.Tests.ReaderTestKit;
 namespace AsyncStreams.Tests;
 
 // One read at a time (asyncio raises RuntimeError from _wait_for_data); a feeder may run on another thread.
-public class StreamReaderConcurrencyTests
+public class StreamReaderConcurrencyTests : BoundedReaderTest
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     public static TheoryData<string, string> ReadKindPairs
     {
         get

@@ -2,10 +2,8 @@ using static AsyncStreams.Tests.ReaderTestKit;
 
 namespace AsyncStreams.Tests;
 
-public class StreamReaderExceptionTests
+public class StreamReaderExceptionTests : BoundedReaderTest
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     public static TheoryData<string> ReadKinds => [.. ReadKind.All];
 
     [Fact]

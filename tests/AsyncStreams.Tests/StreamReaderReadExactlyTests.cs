@@ -2,10 +2,8 @@ using static AsyncStreams.Tests.ReaderTestKit;
 
 namespace AsyncStreams.Tests;
 
-public class StreamReaderReadExactlyTests
+public class StreamReaderReadExactlyTests : BoundedReaderTest
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task ReadExactlyAsync_ZeroOrNegative_ReturnsEmptyOrThrowsAndKeepsBuffer()
     {

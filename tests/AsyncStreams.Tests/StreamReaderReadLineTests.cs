@@ -2,10 +2,8 @@ using static AsyncStreams.Tests.ReaderTestKit;
 
 namespace AsyncStreams.Tests;
 
-public class StreamReaderReadLineTests
+public class StreamReaderReadLineTests : BoundedReaderTest
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task ReadLineAsync_LineCompletedByLaterFeeds_ReturnsWholeLine()
     {

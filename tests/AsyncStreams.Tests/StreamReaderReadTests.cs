@@ -2,10 +2,8 @@ using static AsyncStreams.Tests.ReaderTestKit;
 
 namespace AsyncStreams.Tests;
 
-public class StreamReaderReadTests
+public class StreamReaderReadTests : BoundedReaderTest
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task ReadAsync_Zero_ReturnsEmptyAndKeepsBuffer()
     {

@@ -2,10 +2,8 @@ using static AsyncStreams.Tests.ReaderTestKit;
 
 namespace AsyncStreams.Tests;
 
-public class StreamReaderReadUntilTests
+public class StreamReaderReadUntilTests : BoundedReaderTest
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static ReadOnlyMemory<byte>[] Separators(params string[] separators) =>
         [.. separators.Select(s => (ReadOnlyMemory<byte>)Ascii(s))];
 

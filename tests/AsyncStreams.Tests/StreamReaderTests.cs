@@ -42,7 +42,25 @@ internal static class ReaderTestKit
         Task.Factory.StartNew(action, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 }
 
-public class StreamReaderTests
+// Bounds every read of a test: the token its reads get is cancelled after ReadTimeout, so a read that never
+// completes fails the test instead of hanging the run.
+public abstract class BoundedReaderTest : IDisposable
+{
+    private readonly CancellationTokenSource _timeout =
+        CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+
+    protected BoundedReaderTest() => _timeout.CancelAfter(ReaderTestKit.ReadTimeout);
+
+    protected CancellationToken Ct => _timeout.Token;
+
+    public void Dispose()
+    {
+        _timeout.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+public class StreamReaderTests : BoundedReaderTest
 {
     [Fact]
     public void Constructor_NonPositiveLimit_ThrowsArgumentOutOfRange()
@@ -102,7 +120,7 @@ public class StreamReaderTests
     public async Task AtEof_AfterFeedEofAndLastRead_IsTrue()
     {
         // ports test_at_eof
-        var ct = TestContext.Current.CancellationToken;
+        var ct = Ct;
         var reader = new StreamReader();
         Assert.False(reader.AtEof);
 
@@ -163,7 +181,7 @@ public class StreamReaderTests
     {
         // ports test___repr__waiter
         var reader = new StreamReader();
-        var pending = reader.ReadLineAsync(TestContext.Current.CancellationToken);
+        var pending = reader.ReadLineAsync(Ct);
         Assert.Equal("<StreamReader waiter=ReadLineAsync>", reader.ToString());
         reader.FeedData(ReaderTestKit.Ascii("x\n"));
         await ReaderTestKit.Within(pending);
@@ -173,7 +191,7 @@ public class StreamReaderTests
 
 // Every read operation of StreamReader behind one signature, for tests that must hold for each of them.
 // A read "of size n" means: n bytes for ReadAsync and ReadExactlyAsync, a line for ReadLineAsync, and a chunk
-// up to "\n" for ReadUntilAsync(separator) and up to "\r\n", "|" or "\n" for ReadUntilAsync(separators).
+// up to "\n" for ReadUntilAsync(separator) and up to "\r\n", "<|>" or "\n" for ReadUntilAsync(separators).
 // Continuations run where the read completes (ConfigureAwait(false)), so a read woken by FeedData goes on inline.
 internal static class ReadKind
 {
@@ -188,7 +206,7 @@ internal static class ReadKind
 
     public static readonly string[] All = [Read, ReadMemory, ReadToEnd, ReadExactly, ReadExactlyMemory, ReadLine, ReadUntil, ReadUntilAny];
 
-    public static readonly ReadOnlyMemory<byte>[] Separators = ["\r\n"u8.ToArray(), "|"u8.ToArray(), "\n"u8.ToArray()];
+    public static readonly ReadOnlyMemory<byte>[] Separators = ["\r\n"u8.ToArray(), "<|>"u8.ToArray(), "\n"u8.ToArray()];
 
     private static readonly ReadOnlyMemory<byte> NewLine = "\n"u8.ToArray();
 

@@ -1,0 +1,125 @@
+using static AsyncStreams.Tests.ReaderTestKit;
+
+namespace AsyncStreams.Tests;
+
+// Allocation is deterministic, so these assert exact byte counts: the Memory overloads allocate nothing per call
+// in steady state, and the byte[] overloads allocate exactly one array of the result's size. Each figure is the
+// smallest of a few batches, so that a one-off allocation by the runtime during one batch (a pool refilled after
+// a collection, a type initialised) does not count as a per-call cost, which every batch would show. The loops
+// are written out in the test methods: a helper async method would allocate its own state machine in Debug.
+public class StreamReaderAllocationTests : BoundedReaderTest
+{
+    private const int Batches = 3;
+    private const int Reads = 200;
+
+    private static readonly ReadOnlyMemory<byte> NewLine = "\n"u8.ToArray();
+
+    [Fact]
+    public async Task MemoryOverloads_DataBuffered_AllocateNothing()
+    {
+        var reader = Fed(new string('x', 200_000));
+        var buffer = new byte[80];
+        var fewest = long.MaxValue;
+        for (var batch = -1; batch < Batches; batch++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < Reads; i++)
+            {
+                await reader.ReadAsync(buffer.AsMemory(), CancellationToken.None);
+                await reader.ReadExactlyAsync(buffer.AsMemory(), CancellationToken.None);
+            }
+
+            // Batch -1 warms up.
+            fewest = batch < 0 ? fewest : Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        Assert.Equal(0, fewest);
+    }
+
+    [Fact]
+    public async Task MemoryOverloads_WaitingForData_AllocateNothingInSteadyState()
+    {
+        // Each read waits on the pipe and is completed by the next FeedData, on this thread (inline scheduler).
+        var reader = new StreamReader();
+        var chunk = new byte[64];
+        var buffer = new byte[64];
+        var fewest = long.MaxValue;
+        for (var batch = -1; batch < Batches; batch++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < Reads; i++)
+            {
+                var read = reader.ReadAsync(buffer.AsMemory(), CancellationToken.None);
+                Assert.False(read.IsCompleted);
+                reader.FeedData(chunk);
+                await read;
+
+                var exactly = reader.ReadExactlyAsync(buffer.AsMemory(), CancellationToken.None);
+                reader.FeedData(chunk.AsSpan(0, 32));
+                Assert.False(exactly.IsCompleted);
+                reader.FeedData(chunk.AsSpan(32));
+                await exactly;
+            }
+
+            fewest = batch < 0 ? fewest : Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        Assert.Equal(0, fewest);
+    }
+
+    [Fact]
+    public async Task ByteArrayOverloads_DataBuffered_AllocateOneExactSizeArrayPerCall()
+    {
+        var line = new string('y', 79) + "\n";
+        var reader = Fed(string.Concat(Enumerable.Repeat(line, 4 * Reads * (Batches + 1))));
+        var arraySize = SizeOfArray(80);
+        var fewest = long.MaxValue;
+        for (var batch = -1; batch < Batches; batch++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < Reads; i++)
+            {
+                await reader.ReadLineAsync(CancellationToken.None);
+                await reader.ReadUntilAsync(NewLine, CancellationToken.None);
+                await reader.ReadExactlyAsync(80, CancellationToken.None);
+                await reader.ReadAsync(80, CancellationToken.None);
+            }
+
+            fewest = batch < 0 ? fewest : Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        Assert.Equal(4L * Reads * arraySize, fewest);
+    }
+
+    [Fact]
+    public async Task ReadLineAsync_LineCrossingSegments_AllocatesOnlyTheResult()
+    {
+        // 4,000-byte lines straddle the pipe's 4 KiB segments; the line is copied once, into its array.
+        const int lines = 50;
+        var line = new string('z', 3_999) + "\n";
+        var reader = Fed(string.Concat(Enumerable.Repeat(line, lines * (Batches + 1))));
+        var arraySize = SizeOfArray(4_000);
+        var fewest = long.MaxValue;
+        for (var batch = -1; batch < Batches; batch++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < lines; i++)
+            {
+                await reader.ReadLineAsync(CancellationToken.None);
+            }
+
+            fewest = batch < 0 ? fewest : Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        Assert.Equal(lines * arraySize, fewest);
+    }
+
+    private static long SizeOfArray(int length)
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var array = new byte[length];
+        var size = GC.GetAllocatedBytesForCurrentThread() - before;
+        GC.KeepAlive(array);
+        return size;
+    }
+}

@@ -1,0 +1,184 @@
+using static AsyncStreams.Tests.ReaderTestKit;
+
+namespace AsyncStreams.Tests;
+
+// The receive-loop seam: Input, WaitForRoomAsync and BufferedBytes (asyncio's pause_reading / resume_reading).
+public class StreamReaderFlowControlTests : BoundedReaderTest
+{
+    [Fact]
+    public async Task WaitForRoomAsync_AtMostTwiceLimitBuffered_CompletesSynchronously()
+    {
+        var reader = Fed("12345678", limit: 4);
+        var room = reader.WaitForRoomAsync(Ct);
+        Assert.True(room.IsCompletedSuccessfully);
+        await room;
+
+        reader.FeedData(Ascii("9"));
+        var paused = reader.WaitForRoomAsync(Ct);
+        Assert.False(paused.IsCompleted);
+        reader.FeedEof();
+        await Within(paused);
+    }
+
+    [Fact]
+    public async Task WaitForRoomAsync_Paused_ResumesOnceBufferedFallsToLimit()
+    {
+        var reader = Fed("0123456789", limit: 4);
+        var paused = reader.WaitForRoomAsync(Ct);
+        Assert.False(paused.IsCompleted);
+
+        await reader.ReadExactlyAsync(5, Ct);
+        Assert.Equal(5, reader.BufferedBytes);
+        Assert.False(paused.IsCompleted);
+
+        await reader.ReadExactlyAsync(1, Ct);
+        Assert.Equal(4, reader.BufferedBytes);
+        await Within(paused);
+    }
+
+    [Fact]
+    public async Task WaitForRoomAsync_Paused_ResumesWhenReadWaitsForMoreThanBuffered()
+    {
+        var reader = Fed("0123456789", limit: 4);
+        var paused = reader.WaitForRoomAsync(Ct);
+        Assert.False(paused.IsCompleted);
+
+        var read = reader.ReadExactlyAsync(20, Ct);
+        Assert.False(read.IsCompleted);
+        await Within(paused);
+        Assert.Equal(10, reader.BufferedBytes);
+
+        reader.FeedData(Ascii("abcdefghij"));
+        Assert.Equal("0123456789abcdefghij", Text(await Within(read)));
+    }
+
+    [Fact]
+    public async Task WaitForRoomAsync_ReadAlreadyWaiting_CompletesSynchronously()
+    {
+        var reader = new StreamReader(limit: 4);
+        var read = reader.ReadAsync(-1, Ct);
+        reader.FeedData(Ascii("0123456789"));
+        var room = reader.WaitForRoomAsync(Ct);
+        Assert.True(room.IsCompletedSuccessfully);
+        await room;
+        reader.FeedEof();
+        Assert.Equal("0123456789", Text(await Within(read)));
+    }
+
+    [Fact]
+    public async Task WaitForRoomAsync_Paused_ResumesOnFeedEof()
+    {
+        var reader = Fed("0123456789", limit: 4);
+        var paused = reader.WaitForRoomAsync(Ct);
+        Assert.False(paused.IsCompleted);
+        reader.FeedEof();
+        await Within(paused);
+        var room = reader.WaitForRoomAsync(Ct);
+        Assert.True(room.IsCompletedSuccessfully);
+        await room;
+    }
+
+    [Fact]
+    public async Task WaitForRoomAsync_Cancelled_ThrowsAndLaterWaitsWork()
+    {
+        var reader = Fed("0123456789", limit: 4);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var paused = reader.WaitForRoomAsync(cts.Token);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await Within(paused));
+
+        var again = reader.WaitForRoomAsync(Ct);
+        Assert.False(again.IsCompleted);
+        await reader.ReadExactlyAsync(6, Ct);
+        await Within(again);
+    }
+
+    [Fact]
+    public async Task BufferedBytes_InputWrites_CountOnlyFlushedBytes()
+    {
+        var reader = new StreamReader();
+        "abc"u8.CopyTo(reader.Input.GetSpan(3));
+        reader.Input.Advance(3);
+        Assert.Equal(0, reader.BufferedBytes);
+        Assert.Equal(3, reader.Input.UnflushedBytes);
+
+        await reader.Input.FlushAsync(Ct);
+        Assert.Equal(3, reader.BufferedBytes);
+
+        reader.FeedData(Ascii("de\n"));
+        Assert.Equal(6, reader.BufferedBytes);
+        Assert.Equal("abcde\n", Text(await reader.ReadLineAsync(Ct)));
+        Assert.Equal(0, reader.BufferedBytes);
+    }
+
+    [Fact]
+    public async Task InputComplete_WithoutException_EndsTheStream()
+    {
+        var reader = new StreamReader();
+        var read = reader.ReadAsync(-1, Ct);
+        await reader.Input.WriteAsync(Ascii("tail"), Ct);
+        await reader.Input.CompleteAsync();
+        Assert.Equal("tail", Text(await Within(read)));
+        Assert.True(reader.AtEof);
+        Assert.Throws<InvalidOperationException>(() => reader.FeedData(Ascii("x")));
+    }
+
+    [Fact]
+    public async Task InputComplete_WithException_SetsIt()
+    {
+        var reader = new StreamReader();
+        var read = reader.ReadLineAsync(Ct);
+        var error = new IOException("connection reset");
+        await reader.Input.CompleteAsync(error);
+        Assert.Same(error, reader.Exception);
+        Assert.Same(error, await Assert.ThrowsAsync<IOException>(async () => await Within(read)));
+    }
+
+    [Fact]
+    public async Task ReceiveLoop_SlowLineReader_BuffersAtMostTwiceLimitPlusOneReceive()
+    {
+        // A receive loop as the transport runs it: write a received chunk, flush, wait for room.
+        const int limit = 1024;
+        const int chunk = 100;
+        var reader = new StreamReader(limit);
+        long maxBuffered = 0;
+        var paused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var receiveLoop = Task.Run(async () =>
+        {
+            var line = Ascii(new string('x', 49) + "\n");
+            for (var i = 0; i < 2_000; i++)
+            {
+                var memory = reader.Input.GetMemory(chunk);
+                line.CopyTo(memory);
+                line.CopyTo(memory[50..]);
+                reader.Input.Advance(chunk);
+                await reader.Input.FlushAsync(Ct);
+                maxBuffered = Math.Max(maxBuffered, reader.BufferedBytes);
+                var room = reader.WaitForRoomAsync(Ct);
+                if (!room.IsCompleted)
+                {
+                    paused.TrySetResult();
+                }
+
+                await room;
+            }
+
+            reader.FeedEof();
+        }, Ct);
+
+        // The loop fills the buffer and pauses before anything is read.
+        await paused.Task.WaitAsync(ReadTimeout, Ct);
+        Assert.Equal(((2 * limit / chunk) + 1) * chunk, reader.BufferedBytes);
+
+        var lines = 0;
+        await foreach (var line in reader.WithCancellation(Ct))
+        {
+            Assert.Equal(50, line.Length);
+            lines++;
+        }
+
+        await receiveLoop.WaitAsync(ReadTimeout, Ct);
+        Assert.Equal(4_000, lines);
+        Assert.InRange(maxBuffered, 2 * limit + 1, 2 * limit + chunk);
+    }
+}

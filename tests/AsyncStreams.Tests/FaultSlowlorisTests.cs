@@ -79,10 +79,12 @@ public class FaultSlowlorisTests
             },
             "127.0.0.1", 0, options, cts.Token))
         {
-            var (reader, writer) = await Streams.OpenConnectionAsync("127.0.0.1", ServerTestKit.Port(server), cancellationToken: cts.Token);
             var stalled = await StallAsync(server, cts.Token);
             try
             {
+                // Opened after the stalled ones, which can take longer than the timeout, and busy from its first moment.
+                var (reader, writer) = await Streams.OpenConnectionAsync("127.0.0.1", ServerTestKit.Port(server), cancellationToken: cts.Token);
+
                 // The server closes each stalled connection gracefully (nothing was queued for it): its peer sees FIN.
                 var closings = stalled.Select(s => ServerTestKit.ReceiveUntilClosedAsync(s, cts.Token)).ToArray();
                 var allClosed = Task.WhenAll(closings);

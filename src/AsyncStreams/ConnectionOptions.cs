@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.Logging;
 
@@ -44,4 +45,11 @@ public sealed class ConnectionOptions
 
     /// <summary>Gets the logger factory for the connection's diagnostics. Default <see langword="null"/> (no logging).</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>Gets the factory of the "AsyncStreams" meter that the connection reports bytes and TLS handshakes to. Default <see langword="null"/> (a meter shared by the process).</summary>
+    /// <remarks>
+    /// asyncio has no equivalent. Pass the <see cref="IMeterFactory"/> of a dependency injection container so that the
+    /// instruments belong to it; the instruments are listed in docs/observability.md.
+    /// </remarks>
+    public IMeterFactory? MeterFactory { get; init; }
 }

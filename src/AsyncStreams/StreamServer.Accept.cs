@@ -111,6 +111,7 @@ public sealed partial class StreamServer
         {
             if (overLimit)
             {
+                _settings.Metrics.ConnectionRejected(_metricsTags);
                 _logger.ConnectionOverLimit(connection.RemoteEndPoint, _maxConnections.GetValueOrDefault());
             }
 
@@ -119,6 +120,7 @@ public sealed partial class StreamServer
         }
 
         _logger.ConnectionAccepted(connection.RemoteEndPoint);
+        connection.CountedActive = _settings.Metrics.ConnectionOpened(_metricsTags);
 
         // The connection runs on the thread pool, never inline here, so its handshake and callback cannot hold up
         // the next accept.
@@ -133,6 +135,8 @@ public sealed partial class StreamServer
             _connections.Remove(connection);
             lastAfterClose = _isClosed && _connections.Count == 0;
         }
+
+        _settings.Metrics.ConnectionClosed(connection.AcceptedAt, connection.CountedActive, _metricsTags);
 
         if (lastAfterClose)
         {

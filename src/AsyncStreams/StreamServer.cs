@@ -34,6 +34,7 @@ public sealed partial class StreamServer : IAsyncDisposable
     private readonly HashSet<ServerConnection> _connections = [];
     private readonly CancellationTokenSource _closing = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly KeyValuePair<string, object?>[] _metricsTags;
     private TaskCompletionSource? _servingForever;
     private bool _serving;
     private bool _isClosed;
@@ -50,6 +51,7 @@ public sealed partial class StreamServer : IAsyncDisposable
         _settings = settings;
         _hooks = hooks;
         _logger = logger;
+        _metricsTags = MetricsTags.Server(listeners[0].AddressFamily == AddressFamily.Unix, _ssl is not null);
     }
 
     /// <summary>Gets the local end points the server listens on; empty once the server is closed.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net.Security;
 using Microsoft.Extensions.Logging;
 
@@ -59,4 +60,22 @@ public sealed class StreamServerOptions
 
     /// <summary>Gets the logger factory for the server's diagnostics. Default <see langword="null"/> (no logging).</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>Gets how long a connection may go without a byte received or sent before the server closes it. Default <see langword="null"/> (no limit).</summary>
+    /// <remarks>
+    /// asyncio has no equivalent: it leaves stalled peers to the application. A connection idle for this long is closed
+    /// within a further quarter of the timeout (at most one second more): gracefully when nothing is queued for the
+    /// peer, with a reset when queued bytes could not be sent. Its reader's pending and later reads throw an
+    /// <see cref="IOException"/> whose inner exception is a <see cref="TimeoutException"/>. Time during which the
+    /// connection stopped receiving because the application had not read its buffered bytes does not count.
+    /// <see cref="Timeout.InfiniteTimeSpan"/> is the same as <see langword="null"/>.
+    /// </remarks>
+    public TimeSpan? IdleTimeout { get; init; }
+
+    /// <summary>Gets the factory of the "AsyncStreams" meter that the server reports connections, bytes and TLS handshakes to. Default <see langword="null"/> (a meter shared by the process).</summary>
+    /// <remarks>
+    /// asyncio has no equivalent. Pass the <see cref="IMeterFactory"/> of a dependency injection container so that the
+    /// instruments belong to it; the instruments are listed in docs/observability.md.
+    /// </remarks>
+    public IMeterFactory? MeterFactory { get; init; }
 }

@@ -75,11 +75,17 @@ public static class Streams
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     /// <exception cref="SocketException">Nothing listens at <paramref name="path"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
-    public static async Task<(StreamReader Reader, StreamWriter Writer)> OpenUnixConnectionAsync(
+    public static Task<(StreamReader Reader, StreamWriter Writer)> OpenUnixConnectionAsync(
         string path, ConnectionOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         TransportSettings settings = TransportSettings.From(options);
+        return Telemetry.TraceConnectAsync(path, null, unix: true, tls: false, () => OpenUnixAsync(path, settings, cancellationToken));
+    }
+
+    private static async Task<(StreamReader Reader, StreamWriter Writer)> OpenUnixAsync(
+        string path, TransportSettings settings, CancellationToken cancellationToken)
+    {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -94,7 +100,14 @@ public static class Streams
         return Connection.Start(socket, null, settings);
     }
 
-    private static async Task<(StreamReader Reader, StreamWriter Writer)> OpenTcpAsync(
+    private static Task<(StreamReader Reader, StreamWriter Writer)> OpenTcpAsync(
+        string host, int port, SslClientAuthenticationOptions? ssl, ConnectionOptions? options,
+        TransportSettings settings, CancellationToken cancellationToken) =>
+        Telemetry.TraceConnectAsync(
+            host, port, unix: false, tls: ssl is not null,
+            () => OpenTcpCoreAsync(host, port, ssl, options, settings, cancellationToken));
+
+    private static async Task<(StreamReader Reader, StreamWriter Writer)> OpenTcpCoreAsync(
         string host, int port, SslClientAuthenticationOptions? ssl, ConnectionOptions? options,
         TransportSettings settings, CancellationToken cancellationToken)
     {

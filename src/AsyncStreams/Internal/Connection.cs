@@ -33,6 +33,7 @@ internal static class Connection
         var transport = new SocketTransport(socket, ssl, sslOptions, reader, settings);
         var writer = new StreamWriter(transport);
         transport.Start();
+        settings.IdleSweeper?.Register(transport);
         return (reader, writer);
     }
 
@@ -85,8 +86,26 @@ internal static class Connection
     /// <summary>
     /// Runs a handshake on <paramref name="ssl"/> bounded by the handshake timeout, mapping the outcomes to the
     /// contract: a timeout is a <see cref="TimeoutException"/>, any other failure an <see cref="AuthenticationException"/>.
+    /// The handshake is traced and measured (see <see cref="Telemetry"/>).
     /// </summary>
     internal static async Task HandshakeAsync(
+        SslStream ssl, object options, TransportSettings settings, System.Net.EndPoint? remote, CancellationToken cancellationToken)
+    {
+        using var activity = Telemetry.StartTlsHandshake(options, remote);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            await HandshakeCoreAsync(ssl, options, settings, remote, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Telemetry.TlsHandshakeFailed(activity, started, ex, options, remote, settings.Metrics))
+        {
+            throw;
+        }
+
+        Telemetry.TlsHandshakeSucceeded(activity, started, ssl, options, remote, settings.Metrics);
+    }
+
+    private static async Task HandshakeCoreAsync(
         SslStream ssl, object options, TransportSettings settings, System.Net.EndPoint? remote, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -36,6 +36,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 109, Level = LogLevel.Error, Message = "Unexpected error in the transport of the connection to {RemoteEndPoint}; aborting it.")]
     internal static partial void UnexpectedError(ILogger logger, EndPoint? remoteEndPoint, Exception exception);
 
+    [LoggerMessage(EventId = 110, Level = LogLevel.Debug, Message = "Connection to {RemoteEndPoint} was idle for {Timeout}; closing it (reset: {Reset}).")]
+    internal static partial void IdleTimeoutClosed(ILogger logger, EndPoint? remoteEndPoint, TimeSpan timeout, bool reset);
+
     [LoggerMessage(EventId = 120, Level = LogLevel.Debug, Message = "Connection attempt to {EndPoint} failed.")]
     internal static partial void ConnectAttemptFailed(ILogger logger, EndPoint endPoint, Exception exception);
 

@@ -52,7 +52,7 @@ internal sealed class SendBuffer
         while (!data.IsEmpty)
         {
             int size = Math.Clamp(data.Length, _minChunkSize, MaxChunkSize);
-            byte[] array = ArrayPool<byte>.Shared.Rent(size);
+            byte[] array = PooledBuffers.Rent(size);
             int n = Math.Min(array.Length, data.Length);
             data[..n].CopyTo(array);
             AddChunk(new Chunk(array, 0, n));
@@ -107,7 +107,7 @@ internal sealed class SendBuffer
             }
 
             count -= available;
-            ArrayPool<byte>.Shared.Return(first.Array);
+            PooledBuffers.Return(first.Array);
             first = default;
             _head = (_head + 1) % _chunks.Length;
             _count--;
@@ -125,7 +125,7 @@ internal sealed class SendBuffer
         for (int i = 0; i < _count; i++)
         {
             ref Chunk chunk = ref _chunks[(_head + i) % _chunks.Length];
-            ArrayPool<byte>.Shared.Return(chunk.Array);
+            PooledBuffers.Return(chunk.Array);
             chunk = default;
         }
 

@@ -46,6 +46,12 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         _remoteEndPoint = TryGetRemoteEndPoint(socket);
     }
 
+    /// <summary>Gets when the connection was accepted, as a <see cref="System.Diagnostics.Stopwatch"/> timestamp (for its duration metric).</summary>
+    internal long AcceptedAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
+    /// <summary>Gets or sets whether the active-connections counter counted this connection, so that its end is counted alike.</summary>
+    internal bool CountedActive { get; set; }
+
     /// <summary>Gets the peer's address, read once at accept (the socket may be closed when it is logged).</summary>
     internal EndPoint? RemoteEndPoint => _remoteEndPoint;
 

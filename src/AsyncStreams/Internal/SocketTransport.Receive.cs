@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -67,6 +66,7 @@ internal sealed partial class SocketTransport
                 }
 
                 input.Advance(received);
+                OnReceived(received);
                 if (!await FeedAsync(input, cancellationToken).ConfigureAwait(false))
                 {
                     return;
@@ -90,7 +90,7 @@ internal sealed partial class SocketTransport
             {
                 if (_discardReceived)
                 {
-                    discard ??= ArrayPool<byte>.Shared.Rent(ReceiveSizeHint);
+                    discard ??= PooledBuffers.Rent(ReceiveSizeHint);
                     if (await ssl.ReadAsync(discard, CancellationToken.None).ConfigureAwait(false) == 0)
                     {
                         OnPeerEof();
@@ -110,6 +110,7 @@ internal sealed partial class SocketTransport
                 }
 
                 input.Advance(received);
+                OnReceived(received);
                 if (!await FeedAsync(input, cancellationToken).ConfigureAwait(false) && !_discardReceived)
                 {
                     return;
@@ -124,7 +125,7 @@ internal sealed partial class SocketTransport
         {
             if (discard is not null)
             {
-                ArrayPool<byte>.Shared.Return(discard);
+                PooledBuffers.Return(discard);
             }
         }
     }
@@ -149,7 +150,15 @@ internal sealed partial class SocketTransport
             ValueTask room = _reader.WaitForRoomAsync(cancellationToken);
             if (!room.IsCompletedSuccessfully)
             {
-                await room.ConfigureAwait(false);
+                _waitingForReader = true;
+                try
+                {
+                    await room.ConfigureAwait(false);
+                }
+                finally
+                {
+                    _waitingForReader = false;
+                }
             }
         }
         catch (OperationCanceledException) when (_discardReceived)

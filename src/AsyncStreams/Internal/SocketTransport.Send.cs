@@ -34,7 +34,9 @@ internal sealed partial class SocketTransport
         {
             lock (_lock)
             {
-                return _sendBuffer.Length;
+                // Once the connection is lost nothing queued will be sent, as asyncio's abort clears its buffer at once;
+                // the chunks themselves go back to the pool when a send still in flight has ended.
+                return _lost ? 0 : _sendBuffer.Length;
             }
         }
     }
@@ -46,6 +48,7 @@ internal sealed partial class SocketTransport
     internal void Write(ReadOnlySpan<byte> data)
     {
         bool startSendLoop = false;
+        int sent = 0;
         SocketError failure = SocketError.Success;
         lock (_lock)
         {
@@ -60,7 +63,6 @@ internal sealed partial class SocketTransport
             {
                 // Nothing is queued (the queue is only non-empty while the send loop runs), so the bytes can go
                 // out at once: one system call, no copy, no thread hop.
-                int sent;
                 try
                 {
                     sent = _socket.Send(data, SocketFlags.None, out failure);
@@ -74,6 +76,7 @@ internal sealed partial class SocketTransport
                 if (failure == SocketError.Success)
                 {
                     data = data[sent..];
+                    _sentTotal += sent;
                 }
                 else if (failure == SocketError.WouldBlock)
                 {
@@ -88,6 +91,8 @@ internal sealed partial class SocketTransport
                 _sending = true;
             }
         }
+
+        CountSent(sent);
 
         if (failure != SocketError.Success)
         {
@@ -123,7 +128,7 @@ internal sealed partial class SocketTransport
             throw new ArgumentException("The lines are longer together than one array can hold.", nameof(lines));
         }
 
-        byte[] joined = System.Buffers.ArrayPool<byte>.Shared.Rent((int)total);
+        byte[] joined = PooledBuffers.Rent((int)total);
         try
         {
             int offset = 0;
@@ -137,7 +142,7 @@ internal sealed partial class SocketTransport
         }
         finally
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(joined);
+            PooledBuffers.Return(joined);
         }
     }
 
@@ -307,8 +312,10 @@ internal sealed partial class SocketTransport
     {
         bool shutdownSend = false;
         bool close = false;
+        CountSent(sent);
         lock (_lock)
         {
+            _sentTotal += sent;
             if (_lost)
             {
                 _sending = false;

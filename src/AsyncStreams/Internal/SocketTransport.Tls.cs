@@ -101,6 +101,7 @@ internal sealed partial class SocketTransport
         {
             _ssl = ssl;
             _upgrading = false;
+            SelectByteTags();
             if (_lost)
             {
                 ssl.Dispose();

@@ -105,6 +105,7 @@ internal sealed partial class SocketTransport
             _socket.Blocking = false;
         }
 
+        SelectByteTags();
         _receiveCts = new CancellationTokenSource();
         _receiveTask = _ssl is null ? ReceivePlainAsync(_receiveCts.Token) : ReceiveTlsAsync(_ssl, _receiveCts.Token);
     }

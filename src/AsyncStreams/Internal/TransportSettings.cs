@@ -73,6 +73,15 @@ internal sealed class TransportSettings
     /// <summary>Gets the transport's logger, created once so that connections do not look it up.</summary>
     internal ILogger Logger { get; }
 
+    /// <summary>Gets the instruments the connections report to.</summary>
+    internal Metrics Metrics { get; private init; } = Metrics.For(null);
+
+    /// <summary>Gets whether these are the settings of a server's connections.</summary>
+    internal bool IsServer { get; private init; }
+
+    /// <summary>Gets the sweeper that closes idle connections, or null when the server has no idle timeout.</summary>
+    internal IdleTimeoutSweeper? IdleSweeper { get; private init; }
+
     /// <summary>Takes the settings of a client connection.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A limit, watermark or timeout is out of range.</exception>
     internal static TransportSettings From(ConnectionOptions? options)
@@ -80,7 +89,10 @@ internal sealed class TransportSettings
         options ??= new ConnectionOptions();
         return new TransportSettings(
             options.Limit, options.WriteHighWaterMark, options.WriteLowWaterMark, options.NoDelay,
-            options.SslHandshakeTimeout, options.SslShutdownTimeout, options.LoggerFactory);
+            options.SslHandshakeTimeout, options.SslShutdownTimeout, options.LoggerFactory)
+        {
+            Metrics = Metrics.For(options.MeterFactory),
+        };
     }
 
     /// <summary>Takes the settings of a server's connections.</summary>
@@ -90,7 +102,12 @@ internal sealed class TransportSettings
         options ??= new StreamServerOptions();
         return new TransportSettings(
             options.Limit, options.WriteHighWaterMark, options.WriteLowWaterMark, options.NoDelay,
-            options.SslHandshakeTimeout, options.SslShutdownTimeout, options.LoggerFactory);
+            options.SslHandshakeTimeout, options.SslShutdownTimeout, options.LoggerFactory)
+        {
+            Metrics = Metrics.For(options.MeterFactory),
+            IsServer = true,
+            IdleSweeper = IdleTimeoutSweeper.Create(options),
+        };
     }
 
     private static void ValidateTimeout(TimeSpan value, string name, string option)

@@ -51,6 +51,40 @@ public class TlsCloseTests
     }
 
     [Fact]
+    public async Task Close_RightAfterHandshakeManyTimes_EveryCloseEnds()
+    {
+        // Closing right after the handshake races the receive loop's processing of the server's TLS 1.3
+        // NewSessionTicket, during which OpenSSL refuses to send close_notify; the close must end all the same.
+        const int Iterations = 200;
+        using var cts = Bounded(TimeSpan.FromSeconds(60));
+        using Socket listener = Listen();
+        var options = new ConnectionOptions { SslShutdownTimeout = TimeSpan.FromMilliseconds(20) };
+        for (int i = 0; i < Iterations; i++)
+        {
+            var (_, writer, peer, peerSocket) = await ConnectTlsAsync(listener, options, cts.Token);
+            using (peerSocket)
+            using (peer)
+            {
+                writer.Write(Ascii("last words\n"));
+                writer.Close();
+                Task closed = writer.WaitClosedAsync();
+                await Task.WhenAny(closed, Task.Delay(Timeout.Infinite, cts.Token));
+                Assert.True(closed.IsCompletedSuccessfully, $"The close of connection {i} of {Iterations} did not end.");
+
+                var buffer = new byte[11];
+                int total = 0;
+                while (total < buffer.Length)
+                {
+                    total += await peer.ReadAsync(buffer.AsMemory(total), cts.Token);
+                }
+
+                Assert.Equal(Ascii("last words\n"), buffer);
+                Assert.Equal(0, await peer.ReadAsync(buffer, cts.Token));
+            }
+        }
+    }
+
+    [Fact]
     public async Task PeerCloseNotify_OverTls_ClosesBothDirections()
     {
         using var cts = Bounded();

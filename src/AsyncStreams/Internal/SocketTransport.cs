@@ -203,8 +203,13 @@ internal sealed partial class SocketTransport
         {
             Log.SslShutdownTimedOut(_logger, RemoteEndPoint, _settings.SslShutdownTimeout);
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex)
         {
+            // Any failure to send close_notify ends in a plain close, as asyncio's SSL protocol closes the transport
+            // when its shutdown fails. Besides I/O errors this includes OpenSSL refusing SSL_shutdown ("shutdown
+            // while in init", a CryptographicException thrown synchronously) while the receive loop is processing a
+            // TLS 1.3 post-handshake message such as a NewSessionTicket; letting it escape left the socket open and
+            // WaitClosedAsync waiting forever.
             Log.SslShutdownFailed(_logger, RemoteEndPoint, ex);
         }
 

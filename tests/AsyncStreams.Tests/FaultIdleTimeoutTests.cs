@@ -27,11 +27,13 @@ public class FaultIdleTimeoutTests
             },
             "127.0.0.1", 0, new StreamServerOptions { IdleTimeout = Idle }, cts.Token))
         {
+            // Timed from before the connection exists, so the server's idle clock cannot start earlier: a test
+            // thread that resumes late after connecting would otherwise see a shorter wait than the server kept.
+            var connecting = Stopwatch.StartNew();
             using var peer = await RawPeer.ConnectAsync(server, cts.Token);
-            var connected = Stopwatch.StartNew();
 
             Assert.Equal(SocketError.Success, await ServerTestKit.ReceiveUntilClosedAsync(peer, cts.Token));
-            Assert.True(connected.Elapsed >= Idle - TimeSpan.FromMilliseconds(20), $"closed after {connected.Elapsed}");
+            Assert.True(connecting.Elapsed >= Idle - TimeSpan.FromMilliseconds(20), $"closed after {connecting.Elapsed}");
             var (read, drain) = await seen.Task.WaitAsync(cts.Token);
             Assert.IsType<TimeoutException>(Assert.IsType<IOException>(read).InnerException);
             Assert.IsType<TimeoutException>(Assert.IsType<IOException>(drain).InnerException);

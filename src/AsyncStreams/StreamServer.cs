@@ -184,6 +184,7 @@ public sealed partial class StreamServer : IAsyncDisposable
         _closing.Cancel();
         foreach (var listener in _listeners)
         {
+            StopListening(listener);
             listener.Dispose();
         }
 
@@ -192,6 +193,30 @@ public sealed partial class StreamServer : IAsyncDisposable
         if (live == 0)
         {
             _closed.TrySetResult();
+        }
+    }
+
+    /// <summary>Makes the operating system stop listening on <paramref name="listener"/> before its descriptor is closed.</summary>
+    /// <remarks>
+    /// Closing the descriptor alone does not stop a listening socket that another descriptor still refers to, as a
+    /// child process forked by any thread of this process holds a copy of every descriptor until it calls exec.
+    /// Meanwhile the socket would go on queuing connections (with SO_REUSEPORT, taking its share of the port's
+    /// connections from the servers still open) and reset them when the last copy closed. Shutting the socket down
+    /// stops it listening whoever else refers to it.
+    /// </remarks>
+    private static void StopListening(Socket listener)
+    {
+        try
+        {
+            listener.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // Some systems refuse to shut down a socket that is not connected; there, closing it is all there is.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed already (a pre-bound socket its owner closed); nothing listens on it any more.
         }
     }
 

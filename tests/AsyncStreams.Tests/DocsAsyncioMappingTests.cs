@@ -30,7 +30,7 @@ public partial class DocsAsyncioMappingTests
     {
         using var timeout = SamplePeers.Timeout();
         await using var python = SamplePeers.StartPython(ListNames);
-        Assert.Equal(0, await python.WaitForExitAsync(timeout.Token));
+        await python.AssertExitCodeAsync(0, timeout.Token);
         var names = python.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.NotEmpty(names);
 

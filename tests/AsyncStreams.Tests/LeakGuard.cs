@@ -104,15 +104,7 @@ internal sealed class LeakGuard : IDisposable
     private static async Task WarmUpAsync()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        await using (var server = await StreamServer.StartAsync(
-            ServerTestKit.EchoLinesAsync, "127.0.0.1", 0, new StreamServerOptions { Ssl = ServerTestCertificate.ServerOptions() }, cts.Token))
-        {
-            var (reader, writer) = await Streams.OpenConnectionAsync(
-                "127.0.0.1", ServerTestKit.Port(server), ServerTestCertificate.ClientOptions("127.0.0.1"), cancellationToken: cts.Token);
-            writer.Write("warm\n"u8);
-            await reader.ReadLineAsync(cts.Token);
-            await writer.DisposeAsync();
-        }
+        await ServerTestKit.WarmUpTlsAsync(cts.Token);
 
         await using (var server = await StreamServer.StartAsync(ServerTestKit.EchoLinesAsync, "localhost", 0, cancellationToken: cts.Token))
         {

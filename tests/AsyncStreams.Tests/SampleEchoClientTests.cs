@@ -33,7 +33,7 @@ public class SampleEchoClientTests
 
         await using var client = SampleProcess.StartSample("EchoClient", "--port", port, "hi there");
 
-        Assert.Equal(0, await client.WaitForExitAsync(ct));
+        await client.AssertExitCodeAsync(0, ct);
         Assert.Equal("Send: 'hi there'\nReceived: 'hi there\\n'\nClose the connection\n", client.StandardOutput);
     }
 
@@ -47,7 +47,7 @@ public class SampleEchoClientTests
 
         await using var client = SampleProcess.StartSample("EchoClient", "--host", "127.0.0.1", "--port", endpoint.Port.ToString(CultureInfo.InvariantCulture));
 
-        Assert.Equal(0, await client.WaitForExitAsync(ct));
+        await client.AssertExitCodeAsync(0, ct);
         Assert.Contains("Received: 'Hello World!\\n'\n", client.StandardOutput, StringComparison.Ordinal);
         await server.WaitForLineAsync(l => l.StartsWith("Received 'Hello World!\\n' from 127.0.0.1:", StringComparison.Ordinal), ct);
     }

@@ -16,7 +16,7 @@ public class SampleEchoServerClassicTests
         await using var client = SampleProcess.Start(curl, ["--silent", "--show-error", $"telnet://{endpoint}"]);
         await client.WriteInputAndCloseAsync("Hello World\n", ct);
 
-        Assert.Equal(0, await client.WaitForExitAsync(ct));
+        await client.AssertExitCodeAsync(0, ct);
         Assert.Equal("Hello World\n", client.StandardOutput);
         var received = await server.WaitForLineAsync(l => l.StartsWith("Received ", StringComparison.Ordinal), ct);
         Assert.Matches(@"^Received 'Hello World\\n' from 127\.0\.0\.1:\d+$", received);
@@ -47,7 +47,7 @@ public class SampleEchoServerClassicTests
 
         await using var client = SamplePeers.StartPython(Client, endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-        Assert.Equal(0, await client.WaitForExitAsync(ct));
+        await client.AssertExitCodeAsync(0, ct);
         Assert.Equal("Received: 'Hello World!'\n", client.StandardOutput);
         await server.WaitForLineAsync(l => l == "Send: 'Hello World!'", ct);
         await server.WaitForLineAsync(l => l == "Close the connection", ct);

@@ -16,7 +16,7 @@ public class SampleEchoServerHandlerClassTests
         {
             await using var client = SampleProcess.Start(curl, ["--silent", "--show-error", $"telnet://{endpoint}"]);
             await client.WriteInputAndCloseAsync(message + "\n", ct);
-            Assert.Equal(0, await client.WaitForExitAsync(ct));
+            await client.AssertExitCodeAsync(0, ct);
             Assert.Equal("Response data", client.StandardOutput);
         }
 

@@ -46,7 +46,7 @@ public class SampleEchoServerPersistentTests
 
         await using var clients = SamplePeers.StartPython(Clients, Port(endpoint.Port), "20", "100");
 
-        Assert.Equal(0, await clients.WaitForExitAsync(ct));
+        await clients.AssertExitCodeAsync(0, ct);
         Assert.Equal("OK 2000\n", clients.StandardOutput);
         Assert.Equal("", server.StandardError);
     }
@@ -90,7 +90,7 @@ public class SampleEchoServerPersistentTests
 
         await using var clients = SamplePeers.StartPython(Clients, Port(endpoint.Port));
 
-        Assert.Equal(0, await clients.WaitForExitAsync(ct));
+        await clients.AssertExitCodeAsync(0, ct);
         Assert.Equal("OK\n", clients.StandardOutput);
     }
 
@@ -131,7 +131,7 @@ public class SampleEchoServerPersistentTests
 
         await using var client = SamplePeers.StartPython(Client, Port(endpoint.Port));
 
-        Assert.Equal(0, await client.WaitForExitAsync(ct));
+        await client.AssertExitCodeAsync(0, ct);
         Assert.Equal("OK\n", client.StandardOutput);
     }
 

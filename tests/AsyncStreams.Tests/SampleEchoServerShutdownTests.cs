@@ -33,9 +33,9 @@ public class SampleEchoServerShutdownTests
 
         await server.SignalAsync("TERM", ct);
 
-        Assert.Equal(0, await server.WaitForExitAsync(ct));
+        await server.AssertExitCodeAsync(0, ct);
         Assert.Contains("Server stopped", server.StandardOutput, StringComparison.Ordinal);
-        Assert.Equal(0, await client.WaitForExitAsync(ct));
+        await client.AssertExitCodeAsync(0, ct);
         Assert.Equal("CONNECTED\nEOF\n", client.StandardOutput);
     }
 
@@ -52,7 +52,7 @@ public class SampleEchoServerShutdownTests
 
         await server.SignalAsync("INT", ct);
 
-        Assert.Equal(0, await server.WaitForExitAsync(ct));
+        await server.AssertExitCodeAsync(0, ct);
         Assert.Contains("Server stopped", server.StandardOutput, StringComparison.Ordinal);
     }
 

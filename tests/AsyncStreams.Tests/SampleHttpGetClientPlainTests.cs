@@ -22,7 +22,7 @@ public sealed partial class SampleHttpGetClientPlainTests : IDisposable
 
         await using var client = SampleProcess.StartSample("HttpGetClient", $"http://127.0.0.1:{port}/hello.txt", "--body");
 
-        Assert.Equal(0, await client.WaitForExitAsync(ct));
+        await client.AssertExitCodeAsync(0, ct);
         var output = client.StandardOutput;
         var split = output.IndexOf("\n\n", StringComparison.Ordinal);
         Assert.True(split > 0, output);
@@ -42,7 +42,7 @@ public sealed partial class SampleHttpGetClientPlainTests : IDisposable
 
         await using var client = SampleProcess.StartSample("HttpGetClient", $"http://127.0.0.1:{port}/missing.txt");
 
-        Assert.Equal(0, await client.WaitForExitAsync(ct));
+        await client.AssertExitCodeAsync(0, ct);
         var lines = client.StandardOutput.TrimEnd('\n').Split('\n');
         Assert.StartsWith("HTTP/1.0 404 ", lines[0], StringComparison.Ordinal);
         Assert.All(lines[1..], l => Assert.Matches("^[A-Za-z-]+: ", l));

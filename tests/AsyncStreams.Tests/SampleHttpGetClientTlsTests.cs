@@ -9,7 +9,7 @@ public sealed class SampleHttpGetClientTlsTests(SampleHttpsServerFixture server)
         using var timeout = SamplePeers.Timeout();
         await using var client = SampleProcess.StartSample("HttpGetClient", $"https://127.0.0.1:{server.Port}/length", "--body", "--ca-file", server.RootPemPath);
 
-        Assert.Equal(0, await client.WaitForExitAsync(timeout.Token));
+        await client.AssertExitCodeAsync(0, timeout.Token);
         var (head, body) = Split(client.StandardOutput);
         Assert.Equal("HTTP/1.1 200 OK", head[0]);
         Assert.Contains($"Content-Length: {SampleHttpsServerFixture.LengthBody.Length}", head);
@@ -22,7 +22,7 @@ public sealed class SampleHttpGetClientTlsTests(SampleHttpsServerFixture server)
         using var timeout = SamplePeers.Timeout();
         await using var client = SampleProcess.StartSample("HttpGetClient", $"https://127.0.0.1:{server.Port}/chunked", "--body", "--ca-file", server.RootPemPath);
 
-        Assert.Equal(0, await client.WaitForExitAsync(timeout.Token));
+        await client.AssertExitCodeAsync(0, timeout.Token);
         var (head, body) = Split(client.StandardOutput);
         Assert.Equal("HTTP/1.1 200 OK", head[0]);
         Assert.Contains("Transfer-Encoding: chunked", head);

@@ -52,9 +52,9 @@ internal static class SamplePeers
     /// <summary>Asserts that a sample failed with exit code 1 and exactly one line on standard error, starting with <paramref name="expectedStart"/>.</summary>
     public static void AssertOneErrorLine(SampleProcess process, int exitCode, string expectedStart)
     {
-        Assert.Equal(1, exitCode);
+        Assert.True(exitCode == 1, $"The process exited with {exitCode}, expected 1.\n{process.Describe()}");
         var lines = process.StandardError.TrimEnd('\n').Split('\n');
-        Assert.True(lines.Length == 1, $"Expected one line on standard error, got:\n{process.StandardError}");
+        Assert.True(lines.Length == 1, $"Expected one line on standard error.\n{process.Describe()}");
         Assert.StartsWith(expectedStart, lines[0], StringComparison.Ordinal);
     }
 

@@ -145,6 +145,21 @@ internal sealed class SampleProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Waits for the process to exit and asserts its exit code; a failure shows what the process wrote.</summary>
+    public async Task AssertExitCodeAsync(int expected, CancellationToken cancellationToken)
+    {
+        var exitCode = await WaitForExitAsync(cancellationToken);
+        Assert.True(exitCode == expected, $"The process exited with {exitCode}, expected {expected}.\n{Describe()}");
+    }
+
+    /// <summary>Describes what the process wrote so far, for assertion messages (long output keeps its end).</summary>
+    public string Describe()
+    {
+        const int Keep = 4000;
+        static string Tail(string text) => text.Length <= Keep ? text : "..." + text[^Keep..];
+        return $"stdout:\n{Tail(StandardOutput)}\nstderr:\n{Tail(StandardError)}";
+    }
+
     /// <summary>Sends a POSIX signal (e.g. <c>TERM</c>, <c>INT</c>) to the process with <c>kill</c>.</summary>
     public async Task SignalAsync(string signal, CancellationToken cancellationToken)
     {

@@ -15,6 +15,27 @@ internal static class ServerTestKit
         return cts;
     }
 
+    private static readonly Lazy<Task> TlsWarmUp = new(WarmUpTlsCoreAsync);
+
+    /// <summary>
+    /// Runs one TLS connection through a server and a client of this library, once per process, so that later
+    /// handshakes do not pay for compiling the TLS code and loading the native TLS library and the certificate.
+    /// Tests whose short handshake timeout also bounds a handshake that must succeed call it first.
+    /// </summary>
+    public static Task WarmUpTlsAsync(CancellationToken cancellationToken) => TlsWarmUp.Value.WaitAsync(cancellationToken);
+
+    private static async Task WarmUpTlsCoreAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var server = await StreamServer.StartAsync(
+            EchoLinesAsync, "127.0.0.1", 0, new StreamServerOptions { Ssl = ServerTestCertificate.ServerOptions() }, cts.Token);
+        var (reader, writer) = await Streams.OpenConnectionAsync(
+            "127.0.0.1", Port(server), ServerTestCertificate.ClientOptions("127.0.0.1"), cancellationToken: cts.Token);
+        writer.Write("warm\n"u8);
+        await reader.ReadLineAsync(cts.Token);
+        await writer.DisposeAsync();
+    }
+
     /// <summary>Echoes every line back until EOF, then closes.</summary>
     public static async Task EchoLinesAsync(StreamReader reader, StreamWriter writer)
     {

@@ -90,6 +90,14 @@ internal sealed partial class SocketTransport
             {
                 if (_discardReceived)
                 {
+                    // A close is under way: no read is in flight here, so close_notify can go out. If it cannot,
+                    // the peer will not answer, and the loop ends so that the close goes on at once.
+                    if (!await SendCloseNotifyAsync(ssl).ConfigureAwait(false))
+                    {
+                        FeedReaderEof();
+                        return;
+                    }
+
                     discard ??= PooledBuffers.Rent(ReceiveSizeHint);
                     if (await ssl.ReadAsync(discard, CancellationToken.None).ConfigureAwait(false) == 0)
                     {
@@ -100,7 +108,17 @@ internal sealed partial class SocketTransport
                     continue;
                 }
 
-                await ssl.ReadAsync(Memory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    // The loop waits here for data; a close cancels the wait so that the loop sends close_notify.
+                    // A cancelled read of SslStream keeps the bytes of a partial record for the next read.
+                    await ssl.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (_discardReceived)
+                {
+                    continue;
+                }
+
                 Memory<byte> memory = input.GetMemory(TlsReceiveSizeHint);
                 int received = await ssl.ReadAsync(memory, CancellationToken.None).ConfigureAwait(false);
                 if (received == 0)
@@ -126,6 +144,14 @@ internal sealed partial class SocketTransport
             if (discard is not null)
             {
                 PooledBuffers.Return(discard);
+            }
+
+            // Pairs with the barrier in CloseTlsAsync: a close that began while the loop was ending, and that the
+            // loop did not see in time, sends close_notify itself.
+            Interlocked.Exchange(ref _tlsReceiveEnded, 1);
+            if (_discardReceived)
+            {
+                await SendCloseNotifyAsync(ssl).ConfigureAwait(false);
             }
         }
     }

@@ -40,6 +40,12 @@ internal sealed partial class SocketTransport
     // Set once by whichever path closes the socket first.
     private int _socketClosed;
 
+    // Set once by whichever of the TLS receive loop and the close sequence sends close_notify.
+    private int _closeNotifyClaimed;
+
+    // Set when the TLS receive loop has ended, so that no read of the TLS stream is in flight any more.
+    private int _tlsReceiveEnded;
+
     /// <summary>Creates the transport; <see cref="Start"/> starts its loops.</summary>
     internal SocketTransport(Socket socket, SslStream? ssl, object? sslOptions, StreamReader reader, TransportSettings settings)
     {
@@ -188,27 +194,66 @@ internal sealed partial class SocketTransport
         // From here on the receive loop drops what the peer still sends and no longer waits for the reader,
         // so that the peer's close_notify is seen even when nobody reads.
         _discardReceived = true;
+
+        // Pairs with the barrier in ReceiveTlsAsync: either this sees the loop ended, or the loop sees the flag.
+        Interlocked.MemoryBarrier();
+        bool loopEnded = Volatile.Read(ref _tlsReceiveEnded) != 0;
         CancelReceiveWait();
 
         using var timeout = new CancellationTokenSource(_settings.SslShutdownTimeout);
         try
         {
-            await ssl.ShutdownAsync().WaitAsync(timeout.Token).ConfigureAwait(false);
-            if (!_peerEof)
+            if (loopEnded)
             {
-                await ReceiveTask.WaitAsync(timeout.Token).ConfigureAwait(false);
+                // No read can be in flight any more, so close_notify goes out from here; otherwise the receive loop
+                // sends it between two reads (see SendCloseNotifyAsync).
+                await SendCloseNotifyAsync(ssl).AsTask().WaitAsync(timeout.Token).ConfigureAwait(false);
             }
+
+            // The loop ends at the peer's close_notify or EOF (or at once if it had already ended).
+            await ReceiveTask.WaitAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             Log.SslShutdownTimedOut(_logger, RemoteEndPoint, _settings.SslShutdownTimeout);
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
-        {
-            Log.SslShutdownFailed(_logger, RemoteEndPoint, ex);
-        }
 
         CloseSocket(shutdown: true);
+    }
+
+    /// <summary>Sends close_notify once; the caller guarantees that no read of <paramref name="ssl"/> is in flight.</summary>
+    /// <returns>False when close_notify could not be sent, so that waiting for the peer's answer is pointless.</returns>
+    /// <remarks>
+    /// SslStream does not serialise its shutdown with a read: both drive the same native TLS session, and OpenSSL
+    /// sessions are not safe for concurrent use. Sent during a read, close_notify raced the receive loop's processing
+    /// of the server's TLS 1.3 session tickets: OpenSSL refused it ("shutdown while in init") or the read failed, and
+    /// the connection closed without the close_notify exchange. Hence only the receive loop, between two reads, or the
+    /// close sequence once that loop has ended, calls this.
+    /// </remarks>
+    private async ValueTask<bool> SendCloseNotifyAsync(SslStream ssl)
+    {
+        if (Interlocked.Exchange(ref _closeNotifyClaimed, 1) != 0)
+        {
+            return true;
+        }
+
+        if (Volatile.Read(ref _socketClosed) != 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            await ssl.ShutdownAsync().ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            // A close_notify that cannot be sent ends in a plain close at once, as asyncio's SSL protocol closes
+            // the transport when its shutdown fails.
+            Log.SslShutdownFailed(_logger, RemoteEndPoint, ex);
+            return false;
+        }
     }
 
     /// <summary>Records the loss of the connection: its reader gets an <see cref="IOException"/> and the socket is closed.</summary>

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
 
 namespace AsyncStreams.Tests;
@@ -33,8 +34,15 @@ public sealed class SampleHttpsServerFixture : IAsyncLifetime
         _certificates.WriteRootPem(RootPemPath);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // Kestrel gives up on a handshake after 10 s by default. The handshake of a sample started cold (compiling
+        // the TLS code, loading the system's roots to validate the chain) on a loaded 2-core machine can come
+        // near that, so the peer waits as long as the test does: the sample's own timeouts are what is tested.
         builder.WebHost.ConfigureKestrel(kestrel =>
-            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(_certificates.Server)));
+            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
+            {
+                ServerCertificate = _certificates.Server,
+                HandshakeTimeout = SamplePeers.TestTimeout,
+            })));
         _app = builder.Build();
         _app.Run(HandleAsync);
         await _app.StartAsync(TestContext.Current.CancellationToken);

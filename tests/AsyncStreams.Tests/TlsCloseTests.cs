@@ -53,43 +53,52 @@ public class TlsCloseTests
     [Fact]
     public async Task Close_RightAfterHandshakeManyTimes_SendsCloseNotifyAndWaitsForTheAnswer()
     {
-        // Closing right after the handshake meets the receive loop processing the server's TLS 1.3 session tickets.
-        // Every close must still send close_notify and then wait for the peer's: the shutdown timeout (default,
-        // 30 s) must not be what ends any of them.
-        const int Iterations = 500;
+        // Closing right after the handshake meets the server's TLS 1.3 session tickets, which the receive loop is
+        // processing (when the server's side of the handshake has finished) or which arrive after the close began
+        // (when it has not). Every close must still send close_notify and then wait for the peer's: the shutdown
+        // timeout (default, 30 s) must not be what ends any of them.
+        const int Iterations = 200;
         using var cts = Bounded(TimeSpan.FromSeconds(60));
         using Socket listener = Listen();
         for (int i = 0; i < Iterations; i++)
         {
-            var (_, writer, peer, peerSocket) = await ConnectTlsAsync(listener, null, cts.Token);
-            using (peerSocket)
-            using (peer)
+            Task<Socket> accept = listener.AcceptAsync(cts.Token).AsTask();
+            Task<(StreamReader, StreamWriter)> open = Streams.OpenConnectionAsync(
+                "localhost", listener.Port(), Certs.TrustingClientOptions(), cancellationToken: cts.Token);
+            using Socket peerSocket = await accept;
+            using var peer = new SslStream(new NetworkStream(peerSocket, ownsSocket: false));
+            Task serverHandshake = peer.AuthenticateAsServerAsync(Certs.ServerOptions(), cts.Token);
+            if (i % 2 == 0)
             {
-                writer.Write(Ascii("last words\n"));
-                writer.Close();
-
-                var buffer = new byte[11];
-                int total = 0;
-                while (total < buffer.Length)
-                {
-                    int n = await peer.ReadAsync(buffer.AsMemory(total), cts.Token);
-                    Assert.True(n > 0, $"Connection {i}: the stream ended after {total} bytes.");
-                    total += n;
-                }
-
-                Assert.Equal(Ascii("last words\n"), buffer);
-                Assert.Equal(0, await peer.ReadAsync(buffer, cts.Token));
-
-                // That end was the close_notify, not the socket's FIN (which would leave the socket readable): the
-                // client keeps its socket open while it waits for the answer.
-                Assert.False(
-                    peerSocket.Poll(0, SelectMode.SelectRead),
-                    $"Connection {i} closed its socket without the close_notify exchange.");
-                Task closed = writer.WaitClosedAsync();
-                await peer.ShutdownAsync();
-                await Task.WhenAny(closed, Task.Delay(Timeout.Infinite, cts.Token));
-                Assert.True(closed.IsCompletedSuccessfully, $"The close of connection {i} did not end.");
+                await serverHandshake;
             }
+
+            var (_, writer) = await open;
+            writer.Write(Ascii("last words\n"));
+            writer.Close();
+            await serverHandshake;
+
+            var buffer = new byte[11];
+            int total = 0;
+            while (total < buffer.Length)
+            {
+                int n = await peer.ReadAsync(buffer.AsMemory(total), cts.Token);
+                Assert.True(n > 0, $"Connection {i}: the stream ended after {total} bytes.");
+                total += n;
+            }
+
+            Assert.Equal(Ascii("last words\n"), buffer);
+            Assert.Equal(0, await peer.ReadAsync(buffer, cts.Token));
+
+            // That end was the close_notify, not the socket's FIN (which would leave the socket readable): the
+            // client keeps its socket open while it waits for the answer.
+            Assert.False(
+                peerSocket.Poll(0, SelectMode.SelectRead),
+                $"Connection {i} closed its socket without the close_notify exchange.");
+            Task closed = writer.WaitClosedAsync();
+            await peer.ShutdownAsync();
+            await Task.WhenAny(closed, Task.Delay(Timeout.Infinite, cts.Token));
+            Assert.True(closed.IsCompletedSuccessfully, $"The close of connection {i} did not end.");
         }
     }
 

@@ -225,10 +225,10 @@ internal sealed partial class SocketTransport
     /// <returns>False when close_notify could not be sent, so that waiting for the peer's answer is pointless.</returns>
     /// <remarks>
     /// SslStream does not serialise its shutdown with a read: both drive the same native TLS session, and OpenSSL
-    /// sessions are not safe for concurrent use. Sent during a read, close_notify raced the receive loop's processing
-    /// of the server's TLS 1.3 session tickets: OpenSSL refused it ("shutdown while in init") or the read failed, and
-    /// the connection closed without the close_notify exchange. Hence only the receive loop, between two reads, or the
-    /// close sequence once that loop has ended, calls this.
+    /// sessions are not safe for concurrent use. Sent during a read, close_notify would race the receive loop's
+    /// processing of a server's TLS 1.3 session tickets right after the handshake: OpenSSL refuses it ("shutdown while
+    /// in init") or the read fails, and the connection closes without the close_notify exchange. Hence only the
+    /// receive loop, between two reads, or the close sequence once that loop has ended, calls this.
     /// </remarks>
     private async ValueTask<bool> SendCloseNotifyAsync(SslStream ssl)
     {

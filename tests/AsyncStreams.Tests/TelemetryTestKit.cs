@@ -36,6 +36,8 @@ internal sealed class MetricsRecorder : IDisposable
     private readonly MeterListener _listener = new();
     private readonly ConcurrentQueue<Measurement> _measurements = new();
     private readonly ConcurrentDictionary<string, Instrument> _instruments = new();
+    private readonly Lock _gate = new();
+    private TaskCompletionSource _added = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public MetricsRecorder(object? scope)
     {
@@ -62,6 +64,27 @@ internal sealed class MetricsRecorder : IDisposable
     public double Sum(string instrument, params (string Key, object Value)[] tags) =>
         Of(instrument).Where(m => m.Has(tags)).Sum(m => m.Value);
 
+    /// <summary>Waits until a measurement satisfies <paramref name="predicate"/>, and returns it.</summary>
+    public async Task<Measurement> WaitForAsync(Func<Measurement, bool> predicate, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task added;
+            lock (_gate)
+            {
+                added = _added.Task;
+            }
+
+            var found = _measurements.FirstOrDefault(predicate);
+            if (found is not null)
+            {
+                return found;
+            }
+
+            await added.WaitAsync(cancellationToken);
+        }
+    }
+
     public void Dispose() => _listener.Dispose();
 
     private void Add(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
@@ -73,6 +96,14 @@ internal sealed class MetricsRecorder : IDisposable
         }
 
         _measurements.Enqueue(new Measurement(instrument.Name, value, copy));
+        TaskCompletionSource added;
+        lock (_gate)
+        {
+            added = _added;
+            _added = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        added.TrySetResult();
     }
 
     internal sealed record Measurement(string Instrument, double Value, IReadOnlyDictionary<string, object?> Tags)

@@ -48,16 +48,21 @@ internal sealed class SampleProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a built sample (EchoServer, EchoClient, HttpGetClient) with <c>dotnet sample.dll args</c>.</summary>
-    public static SampleProcess StartSample(string sample, params string[] args)
+    public static SampleProcess StartSample(string sample, params string[] args) =>
+        StartSample(sample, new Dictionary<string, string>(), args);
+
+    /// <summary>Starts a built sample with extra environment variables.</summary>
+    public static SampleProcess StartSample(string sample, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var dll = typeof(SampleProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => a.Key == "SamplePath:" + sample)?.Value;
         Assert.True(dll is not null && File.Exists(dll), $"The {sample} sample was not built next to the tests (expected at {dll}).");
-        return Start(DotnetHost(), [dll, .. args]);
+        return Start(DotnetHost(), [dll, .. args], environment: environment);
     }
 
     /// <summary>Starts a program with its standard streams redirected.</summary>
-    public static SampleProcess Start(string fileName, IEnumerable<string> args, string? workingDirectory = null)
+    public static SampleProcess Start(
+        string fileName, IEnumerable<string> args, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -79,6 +84,10 @@ internal sealed class SampleProcess : IAsyncDisposable
         info.Environment.Remove("HTTPS_PROXY");
         info.Environment.Remove("all_proxy");
         info.Environment.Remove("ALL_PROXY");
+        info.Environment.Remove("ASYNCSTREAMS_USE_EVENT_LOOP");
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[key] = value;
+
         return new SampleProcess(Process.Start(info) ?? throw new InvalidOperationException($"{fileName} did not start."));
     }
 

@@ -29,19 +29,33 @@ internal sealed partial class SocketTransport
     private Task ReceiveTask => Volatile.Read(ref _receiveTask) ?? Task.CompletedTask;
 
     /// <summary>
-    /// Feeds the reader from a plain socket. It waits for data with a zero-byte receive, so an idle connection
-    /// holds no buffer, then drains the socket with non-blocking receives straight into the pipe's memory.
+    /// Feeds the reader from a plain socket. It waits for readiness, so an idle connection holds no buffer, then
+    /// receives once with a non-blocking receive straight into the pipe's memory. On Linux the wait is a
+    /// registration with the library's <see cref="EventLoop"/>, whose thread then runs this loop and the reader's
+    /// continuations; elsewhere (or with the loop switched off) it is a zero-byte receive on the runtime's engine.
     /// </summary>
     private async Task ReceivePlainAsync(CancellationToken cancellationToken)
     {
         PipeWriter input = _reader.Input;
+        SocketReadiness? readiness = EventLoop.TryRegister(_socket);
+        CancellationTokenRegistration stop = readiness is null
+            ? default
+            : cancellationToken.UnsafeRegister(static state => ((SocketReadiness)state!).Cancel(), readiness);
         try
         {
             while (true)
             {
-                // When data is already there this completes at once, so a busy connection pays one cheap peek
-                // per receive; an idle one holds no buffer while it waits.
-                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                if (readiness is not null)
+                {
+                    await readiness.WaitAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    // When data is already there this completes at once, so a busy connection pays one cheap peek
+                    // per receive; an idle one holds no buffer while it waits.
+                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                }
+
                 if (_stopReceiving)
                 {
                     return;
@@ -65,6 +79,14 @@ internal sealed partial class SocketTransport
                     return;
                 }
 
+                if (readiness is not null && (received == memory.Length || readiness.HungUp))
+                {
+                    // A full buffer may have left bytes in the kernel, and after the peer's end the end itself is
+                    // still to be received; an edge-triggered registration reports neither again: receive again
+                    // without waiting.
+                    readiness.SetReady();
+                }
+
                 input.Advance(received);
                 OnReceived(received);
                 if (!await FeedAsync(input, cancellationToken).ConfigureAwait(false))
@@ -76,6 +98,11 @@ internal sealed partial class SocketTransport
         catch (Exception ex)
         {
             OnReceiveFailed(ex);
+        }
+        finally
+        {
+            stop.Dispose();
+            readiness?.Unregister();
         }
     }
 

@@ -18,7 +18,7 @@ internal static class Report
         md.AppendLine();
         md.AppendLine(C, $"- Machine: {m.Cpu}, {m.LogicalCpus} logical CPUs, Linux {m.Kernel}; {m.DotnetRuntime}; node {m.Node}; {m.Python}; {m.Gcc}");
         md.AppendLine(C, $"- Commit {m.Commit}, started {m.StartedUtc:yyyy-MM-dd HH:mm} UTC");
-        md.AppendLine(C, $"- {s.Rounds} interleaved round(s); per run {s.WarmupSeconds} s warm-up then a {s.WindowSeconds} s window; " +
+        md.AppendLine(C, $"- {s.Rounds} interleaved round(s); each fresh server process first gets {s.ServerWarmupSeconds} s of the headline load (figures discarded); per run {s.WarmupSeconds} s warm-up then a {s.WindowSeconds} s window; " +
             $"server on CPU {s.ServerCpu}, client on CPU {s.ClientCpu} (taskset); every .NET server with DOTNET_gcServer=0, DOTNET_gcConcurrent=1");
         md.AppendLine("- Cells: median [min–max] over the rounds. **Server CPU µs/msg** = server utime+stime over the window " +
             "(/proc/PID/stat) / messages echoed: the primary figure. MB/s: echoed payload, one direction. " +

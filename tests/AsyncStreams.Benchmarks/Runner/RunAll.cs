@@ -113,10 +113,41 @@ internal static class RunAll
 
         using (server)
         {
+            WarmUp(settings, spec, server, round);
             foreach (var scenario in scenarios)
             {
                 runs.Add(RunScenario(settings, spec, server, scenario, round));
             }
+        }
+    }
+
+    /// <summary>
+    /// Loads a fresh server process with the headline load for --server-warmup seconds before its first scenario, and
+    /// discards the figures: the runtimes that compile in tiers (.NET, V8) reach their steady code only after a few
+    /// seconds of load, and each scenario's own warm-up is too short for the first scenario to measure steady state.
+    /// Every server gets the same warm-up.
+    /// </summary>
+    private static void WarmUp(RunSettings settings, ServerSpec spec, ServerProcess server, int round)
+    {
+        if (settings.ServerWarmupSeconds <= 0)
+        {
+            return;
+        }
+
+        var arguments = new List<string>
+        {
+            "client", "--port", Invariant(server.Port), "--loop", "closed", "--io", "threads", "--connections", "10",
+            "--size", "1024", "--warmup", Invariant(settings.ServerWarmupSeconds), "--window", "0.2",
+        };
+        try
+        {
+            server.EnsureAlive();
+            ChildProcess.RunVerb(settings.ClientCpu, arguments, TimeSpan.FromSeconds(settings.ServerWarmupSeconds + 90));
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+        {
+            // The scenarios that follow report the server's failure with the details.
+            Log($"round {round} {spec.Name}: warm-up failed: {e.Message}");
         }
     }
 

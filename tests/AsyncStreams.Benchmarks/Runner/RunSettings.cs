@@ -11,6 +11,7 @@ internal sealed record RunSettings(
     int Rounds,
     double WarmupSeconds,
     double WindowSeconds,
+    double ServerWarmupSeconds,
     double OpenLoopRate,
     IReadOnlyList<string>? Servers,
     IReadOnlyList<string>? Scenarios,
@@ -28,7 +29,7 @@ internal sealed record RunSettings(
     public static readonly string[] Flags = ["quick", "no-memory", "list"];
 
     public const string Usage =
-        "run-all [--quick] [--rounds 5] [--warmup 2] [--window 5] [--rate 20000]\n" +
+        "run-all [--quick] [--rounds 5] [--server-warmup 5] [--warmup 2] [--window 5] [--rate 20000]\n" +
         "        [--servers a,b,...] [--scenarios x,y,...] [--no-memory] [--idle-connections 5000]\n" +
         "        [--slow-megabytes 100] [--server-cpu 0] [--client-cpu 1] [--quiet-percent 15] [--quiet-wait 30]\n" +
         "        [--max-other 30] [--retries 2]\n" +
@@ -47,6 +48,7 @@ internal sealed record RunSettings(
             line.Int("rounds", quick ? 1 : 5),
             line.Double("warmup", quick ? 0.5 : 2),
             line.Double("window", quick ? 1.5 : 5),
+            line.Double("server-warmup", quick ? 1 : 5),
             line.Double("rate", 20_000),
             List(line.String("servers")),
             List(line.String("scenarios")),
@@ -60,7 +62,7 @@ internal sealed record RunSettings(
             line.Double("quiet-wait", quick ? 10 : 30),
             line.Double("max-other", 30),
             line.Int("retries", quick ? 1 : 2));
-        if (settings.Rounds is < 1 or > 100 || settings.WindowSeconds <= 0 || settings.WarmupSeconds < 0 || settings.Retries is < 0 or > 10)
+        if (settings.Rounds is < 1 or > 100 || settings.WindowSeconds <= 0 || settings.WarmupSeconds < 0 || settings.ServerWarmupSeconds < 0 || settings.Retries is < 0 or > 10)
         {
             throw new ArgumentException("--rounds, --warmup, --window or --retries is out of range.");
         }

@@ -26,7 +26,11 @@ internal static class ServerCatalog
 
     public const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
+    /// <summary>AsyncStreams' opt-out of its Linux event loop (receives then wait on the runtime's socket engine).</summary>
+    public const string EventLoopSwitch = "ASYNCSTREAMS_USE_EVENT_LOOP";
+
     private static readonly Dictionary<string, string> NoEnvironment = [];
+    private static readonly Dictionary<string, string> NoEventLoop = new() { [EventLoopSwitch] = "0" };
     private static readonly Dictionary<string, string> Inline = new() { [InlineCompletions] = "1" };
 
     public static IReadOnlyList<ServerSpec> Build(RunSettings settings, string dotnet)
@@ -76,7 +80,7 @@ internal static class ServerCatalog
                 (mode, port) => new ServerCommand(dotnet, [kestrel, .. Common(mode, port)]), _ => Missing(kestrel, "KestrelEcho")),
             new("asyncstreams", $"AsyncStreams with its defaults ({asyncStreamsSource})", true, NoEnvironment,
                 AsyncStreamsCommand, _ => null),
-            new("asyncstreams-inline", $"AsyncStreams, {InlineCompletions}=1, an opt-in process-wide knob ({asyncStreamsSource})", true, Inline,
+            new("asyncstreams-engine", $"AsyncStreams, {EventLoopSwitch}=0: its event loop off, receives wait on the runtime's socket engine as off Linux ({asyncStreamsSource})", true, NoEventLoop,
                 AsyncStreamsCommand, _ => null),
         ];
     }

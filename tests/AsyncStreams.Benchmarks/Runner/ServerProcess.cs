@@ -53,6 +53,7 @@ internal sealed class ServerProcess : IDisposable
 
         // No scheduling knob leaks in from the caller's environment: a server gets only what its spec says.
         info.Environment.Remove(ServerCatalog.InlineCompletions);
+        info.Environment.Remove(ServerCatalog.EventLoopSwitch);
         string? statsPath = null;
         if (spec.IsDotNet)
         {

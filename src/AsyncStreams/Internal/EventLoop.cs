@@ -1,0 +1,195 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace AsyncStreams.Internal;
+
+/// <summary>
+/// asyncio's event loop for plain sockets on Linux: a thread that waits in epoll_wait and runs each readable
+/// connection's receive loop on itself, so that a message costs the receive, the user's code and the send on one
+/// thread, with no hand-off to the thread pool. There is one loop per processor the process may run on, made on
+/// first use; connections are spread over them in turn.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Without it, the runtime's socket engine wakes on readiness and queues the continuation to the thread pool:
+/// two threads and a wake-up per message. Its per-socket "inline completions" setting is only reachable through the
+/// process-wide <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS</c>, which a library must not set for its user.
+/// </para>
+/// <para>
+/// Only readiness for reading goes through the loop; sends stay on the socket (an immediate non-blocking send,
+/// and the runtime's engine when the kernel's buffer is full). Registrations are edge-triggered and never
+/// removed by hand: closing the socket removes it from the epoll set, and an event for a registration that has
+/// ended finds no key and is ignored.
+/// </para>
+/// <para>
+/// Off with the runtime switch <c>AsyncStreams.UseEventLoop=false</c> (runtimeconfig) or the environment variable
+/// <c>ASYNCSTREAMS_USE_EVENT_LOOP=0</c>, and on every platform but Linux (x86-64, ARM64): then the receive loop
+/// waits with zero-byte receives on the runtime's engine.
+/// </para>
+/// </remarks>
+internal sealed class EventLoop
+{
+    private const int MaxEvents = 256;
+
+    private static readonly Lock s_gate = new();
+    private static EventLoop[]? s_loops;
+    private static int s_next;
+    private static long s_nextId;
+
+    private readonly int _epoll;
+    private readonly ConcurrentDictionary<long, SocketReadiness> _registrations = new();
+
+    private EventLoop(int epoll, int index)
+    {
+        _epoll = epoll;
+        var thread = new Thread(Run)
+        {
+            IsBackground = true,
+            Name = "AsyncStreams event loop " + index.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        thread.Start();
+    }
+
+    /// <summary>Gets whether new connections use the event loop (see the remarks of <see cref="EventLoop"/>).</summary>
+    internal static bool IsEnabled { get; } = EventLoopInterop.IsSupported && ReadSwitch();
+
+    /// <summary>Gets the number of registrations the loops hold (connections whose receive loop has not ended).</summary>
+    internal static int RegistrationCount
+    {
+        get
+        {
+            EventLoop[]? loops = Volatile.Read(ref s_loops);
+            return loops is null ? 0 : loops.Sum(loop => loop._registrations.Count);
+        }
+    }
+
+    /// <summary>Registers <paramref name="socket"/> for readiness with one of the loops.</summary>
+    /// <returns>The registration, or null when the loop is off or the socket cannot be registered (the caller falls back to zero-byte receives).</returns>
+    internal static SocketReadiness? TryRegister(Socket socket)
+    {
+        if (!IsEnabled)
+        {
+            return null;
+        }
+
+        EventLoop[]? loops = GetLoops();
+        if (loops is null)
+        {
+            return null;
+        }
+
+        EventLoop loop = loops[(int)((uint)Interlocked.Increment(ref s_next) % (uint)loops.Length)];
+        return loop.Register(socket);
+    }
+
+    /// <summary>Removes <paramref name="readiness"/>: events still reported for its socket are ignored.</summary>
+    internal void Unregister(SocketReadiness readiness) => _registrations.TryRemove(readiness.Id, out _);
+
+    private static bool ReadSwitch()
+    {
+        if (AppContext.TryGetSwitch("AsyncStreams.UseEventLoop", out bool enabled))
+        {
+            return enabled;
+        }
+
+        string? variable = Environment.GetEnvironmentVariable("ASYNCSTREAMS_USE_EVENT_LOOP");
+        return variable is null || !(variable == "0" || variable.Equals("false", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static EventLoop[]? GetLoops()
+    {
+        EventLoop[]? loops = Volatile.Read(ref s_loops);
+        if (loops is not null)
+        {
+            return loops.Length == 0 ? null : loops;
+        }
+
+        lock (s_gate)
+        {
+            if (s_loops is null)
+            {
+                var made = new List<EventLoop>();
+                for (int i = 0; i < Math.Max(1, Environment.ProcessorCount); i++)
+                {
+                    int epoll = EventLoopInterop.EpollCreate1(EventLoopInterop.EpollCloexec);
+                    if (epoll < 0)
+                    {
+                        break;
+                    }
+
+                    made.Add(new EventLoop(epoll, i));
+                }
+
+                Volatile.Write(ref s_loops, [.. made]);
+            }
+
+            return s_loops.Length == 0 ? null : s_loops;
+        }
+    }
+
+    private SocketReadiness? Register(Socket socket)
+    {
+        long id = Interlocked.Increment(ref s_nextId);
+        var readiness = new SocketReadiness(this, id);
+        _registrations[id] = readiness;
+        int fd = (int)socket.SafeHandle.DangerousGetHandle();
+        if (EventLoopInterop.AddEdgeTriggeredInput(_epoll, fd, (ulong)id) != 0)
+        {
+            _registrations.TryRemove(id, out _);
+            return null;
+        }
+
+        return readiness;
+    }
+
+    private unsafe void Run()
+    {
+        (int size, int dataOffset) = EventLoopInterop.EventLayout;
+        byte* events = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * size));
+        while (true)
+        {
+            int count = EventLoopInterop.EpollWait(_epoll, events, MaxEvents, -1);
+            if (count < 0)
+            {
+                // EINTR: the runtime interrupts threads with signals (to suspend them for a collection, for one).
+                // Nothing else can fail for a valid epoll descriptor and buffer.
+                continue;
+            }
+
+            for (int i = 0; i < count; i++)
+            {
+                byte* entry = events + (i * size);
+                uint flags = System.Runtime.CompilerServices.Unsafe.ReadUnaligned<uint>(entry);
+                long id = (long)System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(entry + dataOffset);
+                if (_registrations.TryGetValue(id, out SocketReadiness? readiness))
+                {
+                    Dispatch(readiness, (flags & EventLoopInterop.EpollHangUpOrError) != 0);
+                }
+            }
+        }
+    }
+
+    private static void Dispatch(SocketReadiness readiness, bool hangUp)
+    {
+        try
+        {
+            if (hangUp)
+            {
+                readiness.SetHangUp();
+            }
+
+            // Runs the connection's receive loop up to its next wait, and the reader's continuations with it.
+            readiness.SetReady();
+        }
+        catch (Exception ex)
+        {
+            // The receive loop is an async method that reports its own errors to the reader, and the reader's
+            // continuations are async methods too, so nothing should arrive here. Something that does is an
+            // unhandled exception, raised where the runtime raises those of async void methods (the thread pool),
+            // while this thread goes on serving its other connections.
+            ThreadPool.UnsafeQueueUserWorkItem(
+                static error => System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error), ex, preferLocal: false);
+        }
+    }
+}

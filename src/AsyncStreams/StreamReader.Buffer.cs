@@ -128,8 +128,18 @@ public sealed partial class StreamReader
             return [];
         }
 
-        var result = _buffer.Slice(0, count).ToArray();
+        var result = GC.AllocateUninitializedArray<byte>(checked((int)count));
+        _buffer.Slice(0, count).CopyTo(result);
         Consume(count);
+        return result;
+    }
+
+    // The returned arrays are overwritten whole, so they need not be zeroed first: for long lines (100 KiB lines
+    // are large-object-heap arrays) zeroing would be a third pass over the bytes, after the receive and the copy.
+    private static byte[] CopyToNewArray(ReadOnlySpan<byte> bytes)
+    {
+        var result = GC.AllocateUninitializedArray<byte>(bytes.Length);
+        bytes.CopyTo(result);
         return result;
     }
 

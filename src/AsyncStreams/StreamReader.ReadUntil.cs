@@ -51,7 +51,7 @@ public sealed partial class StreamReader
             byte[]? line;
             if (index >= 0 && index <= Limit)
             {
-                line = first[..(index + 1)].ToArray();
+                line = CopyToNewArray(first[..(index + 1)]);
                 Consume(line.Length);
             }
             else if (!TryReadLine(ref offset, out line))
@@ -107,7 +107,7 @@ public sealed partial class StreamReader
             byte[]? chunk;
             if (index >= 0 && index <= Limit)
             {
-                chunk = first[..(index + separator.Length)].ToArray();
+                chunk = CopyToNewArray(first[..(index + separator.Length)]);
                 Consume(chunk.Length);
             }
             else if (!TryReadUntil(ref offset, separator, null, separator.Length, separator.Length, out chunk))

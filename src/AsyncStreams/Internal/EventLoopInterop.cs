@@ -8,14 +8,12 @@ internal static partial class EventLoopInterop
 {
     internal const int EpollCloexec = 0x80000;
     internal const int EpollCtlAdd = 1;
-    internal const int EpollCtlDel = 2;
     internal const uint EpollIn = 0x001;
     internal const uint EpollRdHup = 0x2000;
     internal const uint EpollEt = 1u << 31;
 
     /// <summary>EPOLLERR | EPOLLHUP | EPOLLRDHUP: the peer closed (one or both directions) or the socket failed.</summary>
     internal const uint EpollHangUpOrError = 0x008 | 0x010 | EpollRdHup;
-    internal const int Eintr = 4;
 
     /// <summary>
     /// Gets the size of one <c>struct epoll_event</c>, and the offset of its data field: the struct is packed to

@@ -7,9 +7,13 @@ namespace AsyncStreams.Internal;
 /// <summary>The receive loops: socket (or TLS stream) to the reader's pipe, with asyncio's pause/resume reading.</summary>
 internal sealed partial class SocketTransport
 {
-    // The size asked of the pipe per receive: big enough that a bulk transfer takes few system calls. The pipe
-    // returns its segments to the pool once they are read, so an idle connection keeps none.
+    // The size asked of the pipe per receive: big enough that a request takes one system call. The pipe returns
+    // its segments to the pool once they are read, so an idle connection keeps none.
     private const int ReceiveSizeHint = 16 * 1024;
+
+    // A bulk transfer (receives that fill their buffer) doubles the size up to this, and never beyond the reader's
+    // Limit, so that what a paused reader holds stays within 2 x Limit plus one receive. asyncio reads up to 256 KiB.
+    private const int MaxReceiveSize = 256 * 1024;
 
     // Over TLS one read returns at most one decrypted record (up to 16 KiB).
     private const int TlsReceiveSizeHint = 16 * 1024;
@@ -37,6 +41,8 @@ internal sealed partial class SocketTransport
     private async Task ReceivePlainAsync(CancellationToken cancellationToken)
     {
         PipeWriter input = _reader.Input;
+        int maxReceiveSize = Math.Clamp(_reader.Limit, ReceiveSizeHint, MaxReceiveSize);
+        int receiveSize = ReceiveSizeHint;
         SocketReadiness? readiness = EventLoop.TryRegister(_socket);
         CancellationTokenRegistration stop = readiness is null
             ? default
@@ -61,7 +67,12 @@ internal sealed partial class SocketTransport
                     return;
                 }
 
-                Memory<byte> memory = input.GetMemory(ReceiveSizeHint);
+                Memory<byte> memory = input.GetMemory(receiveSize);
+                if (memory.Length > maxReceiveSize)
+                {
+                    memory = memory[..maxReceiveSize];
+                }
+
                 int received = _socket.Receive(memory.Span, SocketFlags.None, out SocketError error);
                 if (error == SocketError.WouldBlock)
                 {
@@ -77,6 +88,15 @@ internal sealed partial class SocketTransport
                 {
                     OnPeerEof();
                     return;
+                }
+
+                if (received == memory.Length)
+                {
+                    receiveSize = Math.Min(receiveSize * 2, maxReceiveSize);
+                }
+                else if (received < ReceiveSizeHint)
+                {
+                    receiveSize = ReceiveSizeHint;
                 }
 
                 if (readiness is not null && (received == memory.Length || readiness.HungUp))

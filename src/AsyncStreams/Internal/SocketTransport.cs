@@ -12,8 +12,9 @@ namespace AsyncStreams.Internal;
 /// </summary>
 /// <remarks>
 /// Thread-safety: the write side (send buffer, flags, waiters) is guarded by <see cref="_lock"/>; the receive
-/// loop is the only feeder of the reader's pipe. Continuations run on whichever thread completed the I/O,
-/// so there is no thread hop per message beyond the one from the socket engine.
+/// loop is the only feeder of the reader's pipe. Continuations run on whichever thread completed the I/O: on
+/// Linux a plain connection's receive loop runs on an <see cref="EventLoop"/> thread, so a message costs no thread
+/// hop at all; otherwise there is the one from the runtime's socket engine to the thread pool.
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage(
     "Reliability", "CA1001:Types that own disposable fields should be disposable",

@@ -7,33 +7,15 @@ namespace AsyncStreams.Tests;
 internal sealed class ServerTestLog : ILoggerFactory
 {
     private readonly ConcurrentQueue<Entry> _entries = new();
-    private readonly Lock _gate = new();
-    private TaskCompletionSource _added = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly AppendSignal _added = new();
 
     public IReadOnlyCollection<Entry> Entries => _entries;
 
     public IEnumerable<Entry> WithEventId(int id) => _entries.Where(e => e.EventId.Id == id);
 
     /// <summary>Waits until an entry matching <paramref name="predicate"/> has been logged.</summary>
-    public async Task<Entry> WaitForAsync(Func<Entry, bool> predicate, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            Task added;
-            lock (_gate)
-            {
-                added = _added.Task;
-            }
-
-            var found = _entries.FirstOrDefault(predicate);
-            if (found is not null)
-            {
-                return found;
-            }
-
-            await added.WaitAsync(cancellationToken);
-        }
-    }
+    public Task<Entry> WaitForAsync(Func<Entry, bool> predicate, CancellationToken cancellationToken) =>
+        _added.WaitForAsync(_entries, predicate, cancellationToken);
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
@@ -46,14 +28,7 @@ internal sealed class ServerTestLog : ILoggerFactory
     private void Add(Entry entry)
     {
         _entries.Enqueue(entry);
-        TaskCompletionSource added;
-        lock (_gate)
-        {
-            added = _added;
-            _added = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-
-        added.TrySetResult();
+        _added.Pulse();
     }
 
     public sealed record Entry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception);

@@ -36,8 +36,7 @@ internal sealed class MetricsRecorder : IDisposable
     private readonly MeterListener _listener = new();
     private readonly ConcurrentQueue<Measurement> _measurements = new();
     private readonly ConcurrentDictionary<string, Instrument> _instruments = new();
-    private readonly Lock _gate = new();
-    private TaskCompletionSource _added = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly AppendSignal _added = new();
 
     public MetricsRecorder(object? scope)
     {
@@ -65,25 +64,8 @@ internal sealed class MetricsRecorder : IDisposable
         Of(instrument).Where(m => m.Has(tags)).Sum(m => m.Value);
 
     /// <summary>Waits until a measurement satisfies <paramref name="predicate"/>, and returns it.</summary>
-    public async Task<Measurement> WaitForAsync(Func<Measurement, bool> predicate, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            Task added;
-            lock (_gate)
-            {
-                added = _added.Task;
-            }
-
-            var found = _measurements.FirstOrDefault(predicate);
-            if (found is not null)
-            {
-                return found;
-            }
-
-            await added.WaitAsync(cancellationToken);
-        }
-    }
+    public Task<Measurement> WaitForAsync(Func<Measurement, bool> predicate, CancellationToken cancellationToken) =>
+        _added.WaitForAsync(_measurements, predicate, cancellationToken);
 
     public void Dispose() => _listener.Dispose();
 
@@ -96,14 +78,7 @@ internal sealed class MetricsRecorder : IDisposable
         }
 
         _measurements.Enqueue(new Measurement(instrument.Name, value, copy));
-        TaskCompletionSource added;
-        lock (_gate)
-        {
-            added = _added;
-            _added = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-
-        added.TrySetResult();
+        _added.Pulse();
     }
 
     internal sealed record Measurement(string Instrument, double Value, IReadOnlyDictionary<string, object?> Tags)

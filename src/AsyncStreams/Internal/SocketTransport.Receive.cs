@@ -90,7 +90,8 @@ internal sealed partial class SocketTransport
                     return;
                 }
 
-                if (received == memory.Length)
+                bool filled = received == memory.Length;
+                if (filled)
                 {
                     receiveSize = Math.Min(receiveSize * 2, maxReceiveSize);
                 }
@@ -99,7 +100,7 @@ internal sealed partial class SocketTransport
                     receiveSize = ReceiveSizeHint;
                 }
 
-                if (readiness is not null && (received == memory.Length || readiness.HungUp))
+                if (readiness is not null && (filled || readiness.HungUp))
                 {
                     // A full buffer may have left bytes in the kernel, and after the peer's end the end itself is
                     // still to be received; an edge-triggered registration reports neither again: receive again

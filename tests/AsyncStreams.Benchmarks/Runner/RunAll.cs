@@ -134,11 +134,7 @@ internal static class RunAll
             return;
         }
 
-        var arguments = new List<string>
-        {
-            "client", "--port", Invariant(server.Port), "--loop", "closed", "--io", "threads", "--connections", "10",
-            "--size", "1024", "--warmup", Invariant(settings.ServerWarmupSeconds), "--window", "0.2",
-        };
+        var arguments = ClientArguments(server, Scenario.All[0], settings.ServerWarmupSeconds, 0.2);
         try
         {
             server.EnsureAlive();
@@ -151,15 +147,18 @@ internal static class RunAll
         }
     }
 
+    /// <summary>The load client's command line for <paramref name="scenario"/> against <paramref name="server"/>.</summary>
+    private static List<string> ClientArguments(ServerProcess server, Scenario scenario, double warmupSeconds, double windowSeconds) =>
+    [
+        "client", "--port", Invariant(server.Port), "--loop", scenario.Loop.ToString().ToLowerInvariant(),
+        "--io", scenario.Io.ToString().ToLowerInvariant(), "--connections", Invariant(scenario.Connections),
+        "--size", Invariant(scenario.Size), "--warmup", Invariant(warmupSeconds), "--window", Invariant(windowSeconds),
+    ];
+
     private static RunRecord RunScenario(RunSettings settings, ServerSpec spec, ServerProcess server, Scenario scenario, int round)
     {
-        var arguments = new List<string>
-        {
-            "client", "--port", Invariant(server.Port), "--loop", scenario.Loop.ToString().ToLowerInvariant(),
-            "--io", scenario.Io.ToString().ToLowerInvariant(), "--connections", Invariant(scenario.Connections),
-            "--size", Invariant(scenario.Size), "--warmup", Invariant(settings.WarmupSeconds),
-            "--window", Invariant(settings.WindowSeconds), "--server-pid", Invariant(server.Pid),
-        };
+        var arguments = ClientArguments(server, scenario, settings.WarmupSeconds, settings.WindowSeconds);
+        arguments.AddRange(["--server-pid", Invariant(server.Pid)]);
         if (scenario.Loop == LoadLoop.Open)
         {
             arguments.AddRange(["--rate", Invariant(settings.OpenLoopRate)]);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 
 namespace AsyncStreams.Tests;
@@ -13,6 +14,11 @@ public class SoakLoadTests
 {
     // A frame: sequence number (4 bytes), payload length (4), first 8 bytes of the payload's SHA-256, payload.
     private const int HeaderSize = 16;
+
+    // Frames a client may have sent whose echoes it has not read. Unbounded pipelining lets the kernel's socket buffers
+    // grow to megabytes per connection (tcp_rmem autotuning); 2,000 of them cross net.ipv4.tcp_mem, the kernel then drops
+    // loopback segments and the senders back off for minutes. The window keeps the load on this library, not on the kernel.
+    private const int Window = 4;
 
     [Fact]
     public async Task Echo_2000ConcurrentConnectionsChecksummedRandomPayloads_NoByteLostOrReordered()
@@ -34,6 +40,7 @@ public class SoakLoadTests
             var port = ServerTestKit.Port(listener);
             var allConnected = new Rendezvous(Connections);
             var allExchanged = new Rendezvous(Connections);
+            var states = new ClientState[Connections];
             var clients = new Task<long>[Connections];
             for (var id = 0; id < Connections; id++)
             {
@@ -43,11 +50,13 @@ public class SoakLoadTests
                     {
                         try
                         {
-                            return await RunClientAsync(client, port, frames, maxPayload, allConnected, allExchanged, cts.Token);
+                            states[client] = new ClientState(client);
+                            return await RunClientAsync(states[client], port, frames, maxPayload, allConnected, allExchanged, cts.Token);
                         }
                         catch
                         {
                             // One failure releases everyone waiting at a rendezvous instead of leaving them to the bound.
+                            states[client]?.Writer?.Close();
                             await cts.CancelAsync();
                             throw;
                         }
@@ -56,13 +65,27 @@ public class SoakLoadTests
             }
 
             var all = Task.WhenAll(clients);
+            var stall = await WatchForStallAsync(all, states, server, TimeSpan.FromSeconds(Soak.Pick(30, 60)), cts);
             try
             {
                 await all;
             }
-            catch (Exception) when (all.Exception?.InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException) is { } cause)
+            catch (Exception)
             {
-                throw new InvalidOperationException("A client failed: " + cause.Message, cause);
+                // The server's callbacks wait for their clients' next frame; a failed run resets them, so that the
+                // listener's disposal (which waits for its connections) reports the failure instead of hanging.
+                listener.AbortClients();
+                if (stall is not null)
+                {
+                    Assert.Fail(stall);
+                }
+
+                if (all.Exception?.InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException) is { } cause)
+                {
+                    throw new InvalidOperationException("A client failed: " + cause.Message, cause);
+                }
+
+                throw;
             }
 
             var echoed = await all;
@@ -77,15 +100,69 @@ public class SoakLoadTests
         await guard.AssertCleanAsync();
     }
 
-    private static async Task<long> RunClientAsync(
-        int id, int port, int frames, int maxPayload, Rendezvous allConnected, Rendezvous allExchanged, CancellationToken cancellationToken)
+    // Waits for the clients; if no frame moves in either direction for `quiet`, describes every unfinished
+    // connection, cancels the run and returns the description (null when the clients finish).
+    private static async Task<string?> WatchForStallAsync(
+        Task clients, ClientState[] states, FrameServer server, TimeSpan quiet, CancellationTokenSource cts)
     {
+        var last = -1L;
+        var lastMoved = DateTime.UtcNow;
+        while (!clients.IsCompleted && !cts.IsCancellationRequested)
+        {
+            await Task.WhenAny(clients, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None));
+            var progress = server.Frames + states.Sum(state => state is null ? 0 : Volatile.Read(ref state.Received));
+            if (progress != last)
+            {
+                last = progress;
+                lastMoved = DateTime.UtcNow;
+                continue;
+            }
+
+            if (DateTime.UtcNow - lastMoved < quiet)
+            {
+                continue;
+            }
+
+            var report = new System.Text.StringBuilder();
+            report.Append("No frame moved for ").Append(quiet.TotalSeconds).Append(" s; the server echoed ")
+                .Append(server.Frames).Append(" frames. Unfinished clients:");
+            // The connections furthest behind come first: they are the ones holding everyone else at a rendezvous.
+            var behind = states.Where(state => state is not null && !state.Done)
+                .OrderBy(state => Volatile.Read(ref state.Received)).ThenBy(state => Volatile.Read(ref state.Sent));
+            foreach (var state in behind.Take(20))
+            {
+                report.AppendLine().Append("  ").Append(state.Describe());
+            }
+
+            report.AppendLine().Append("Server connections not at their end:");
+            foreach (var line in server.Describe().Take(20))
+            {
+                report.AppendLine().Append("  ").Append(line);
+            }
+
+            // Kernel memory pressure shows here: TCP "mem" (pages) against the thresholds in net.ipv4.tcp_mem.
+            report.AppendLine().Append(File.Exists("/proc/net/sockstat") ? File.ReadAllText("/proc/net/sockstat").Trim() : "no /proc/net/sockstat")
+                .AppendLine().Append("tcp_mem: ").Append(File.Exists("/proc/sys/net/ipv4/tcp_mem") ? File.ReadAllText("/proc/sys/net/ipv4/tcp_mem").Trim() : "unknown");
+            await cts.CancelAsync();
+            return report.ToString();
+        }
+
+        return null;
+    }
+
+    private static async Task<long> RunClientAsync(
+        ClientState state, int port, int frames, int maxPayload, Rendezvous allConnected, Rendezvous allExchanged, CancellationToken cancellationToken)
+    {
+        var id = state.Id;
         var (reader, writer) = await Streams.OpenConnectionAsync("127.0.0.1", port, cancellationToken: cancellationToken);
+        state.Reader = reader;
+        state.Writer = writer;
 
         // Every connection is open before any sends, so the server holds all of them at once.
         await allConnected.ArriveAsync(cancellationToken);
 
-        var sending = SendFramesAsync(writer, id, frames, maxPayload, cancellationToken);
+        using var window = new SemaphoreSlim(Window);
+        var sending = SendFramesAsync(state, writer, window, frames, maxPayload, cancellationToken);
         long payloadBytes = 0;
         var header = new byte[HeaderSize];
         for (var seq = 0; seq < frames; seq++)
@@ -96,6 +173,8 @@ public class SoakLoadTests
             var echo = await reader.ReadExactlyAsync(expected.Length, cancellationToken);
             Assert.True(expected.AsSpan().SequenceEqual(echo), $"Connection {id} frame {seq}: the echo differs from what was sent.");
             payloadBytes += echo.Length;
+            Interlocked.Increment(ref state.Received);
+            window.Release();
         }
 
         await sending;
@@ -105,17 +184,21 @@ public class SoakLoadTests
         writer.WriteEof();
         Assert.Empty(await reader.ReadAsync(-1, cancellationToken));
         await writer.DisposeAsync();
+        state.Done = true;
         return payloadBytes;
     }
 
-    private static async Task SendFramesAsync(StreamWriter writer, int id, int frames, int maxPayload, CancellationToken cancellationToken)
+    private static async Task SendFramesAsync(
+        ClientState state, StreamWriter writer, SemaphoreSlim window, int frames, int maxPayload, CancellationToken cancellationToken)
     {
         for (var seq = 0; seq < frames; seq++)
         {
-            var payload = MakePayload(id, seq, maxPayload);
+            await window.WaitAsync(cancellationToken);
+            var payload = MakePayload(state.Id, seq, maxPayload);
             writer.Write(MakeHeader(seq, payload));
             writer.Write(payload);
             await writer.DrainAsync(cancellationToken);
+            Interlocked.Increment(ref state.Sent);
         }
     }
 
@@ -150,6 +233,7 @@ public class SoakLoadTests
         private int _cleanEnds;
         private long _frames;
         private long _payloadBytes;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<StreamReader, (StreamWriter Writer, StrongBox<int> Frames)> _open = new();
 
         public int MaxLive => Volatile.Read(ref _maxLive);
 
@@ -161,8 +245,14 @@ public class SoakLoadTests
 
         public long PayloadBytes => Interlocked.Read(ref _payloadBytes);
 
+        public IEnumerable<string> Describe() =>
+            _open.OrderBy(entry => entry.Value.Frames.Value)
+                .Select(entry => $"{entry.Key} after {entry.Value.Frames.Value} frames, {entry.Value.Writer.WriteBufferSize} bytes to send");
+
         public async Task ServeAsync(StreamReader reader, StreamWriter writer)
         {
+            var served = new StrongBox<int>();
+            _open[reader] = (writer, served);
             var live = Interlocked.Increment(ref _live);
             for (var max = Volatile.Read(ref _maxLive); live > max; max = Volatile.Read(ref _maxLive))
             {
@@ -193,6 +283,7 @@ public class SoakLoadTests
                     }
 
                     Interlocked.Increment(ref _frames);
+                    served.Value++;
                     Interlocked.Add(ref _payloadBytes, length);
                     writer.Write(header);
                     writer.Write(payload);
@@ -207,10 +298,29 @@ public class SoakLoadTests
             finally
             {
                 Interlocked.Decrement(ref _live);
+                _open.TryRemove(reader, out _);
             }
 
             await writer.DisposeAsync();
         }
+    }
+
+    /// <summary>One client's progress, for the stall report.</summary>
+    private sealed class ClientState(int id)
+    {
+        public int Sent;
+        public int Received;
+        public volatile bool Done;
+
+        public int Id => id;
+
+        public StreamReader? Reader { get; set; }
+
+        public StreamWriter? Writer { get; set; }
+
+        public string Describe() =>
+            $"client {id}: sent {Volatile.Read(ref Sent)}, received {Volatile.Read(ref Received)}, reader {Reader}, "
+            + $"{Writer?.WriteBufferSize} bytes to send";
     }
 
     /// <summary>Releases everyone once <c>count</c> parties have arrived.</summary>

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
-using System.Runtime.CompilerServices;
 
 namespace AsyncStreams;
 
@@ -47,32 +46,23 @@ public sealed partial class StreamReader
         Accept(result);
     }
 
-    // Waits until the pipe holds more than the view (or the input completes, or SetException wakes the read),
-    // then makes it the view. Nothing is consumed, so a cancellation here loses no byte.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask FillAsync(CancellationToken cancellationToken)
+    // Starts waiting until the pipe holds more than the view (or the input completes, or SetException wakes the
+    // read); the caller awaits the result and makes it the view with Accept. Nothing is consumed, so a
+    // cancellation here loses no byte. It is not an async method of its own: a read that waits then holds one
+    // suspended state machine (its own), not two, which is what an idle connection costs.
+    private ValueTask<ReadResult> FillAsync(CancellationToken cancellationToken)
     {
         ReleaseView();
         ValueTask<ReadResult> pending = _pipeReader.ReadAsync(cancellationToken);
-        var waiting = !pending.IsCompleted;
-        if (waiting)
+        if (!pending.IsCompleted)
         {
             // asyncio's _wait_for_data resumes a paused transport: a read that needs more than is buffered
-            // would otherwise wait forever (ReadExactlyAsync beyond 2 x Limit, ReadAsync to the end).
+            // would otherwise wait forever (ReadExactlyAsync beyond 2 x Limit, ReadAsync to the end). The mark
+            // stays while the read goes on; ExitRead clears it.
             MarkReaderWaiting();
         }
 
-        try
-        {
-            Accept(await pending.ConfigureAwait(false));
-        }
-        finally
-        {
-            if (waiting)
-            {
-                ClearReaderWaiting();
-            }
-        }
+        return pending;
     }
 
     private void Accept(in ReadResult result)

@@ -10,7 +10,7 @@ public sealed partial class StreamReader
     // The receive loop's pending wait, if any. Written under _flowLock; read without it on the hot path.
     private TaskCompletionSource? _roomWaiter;
 
-    // 1 while a read waits on the pipe for more bytes than it holds.
+    // 1 from the moment a read waits on the pipe for more bytes than it holds until that read ends.
     private int _readerWaiting;
 
     /// <summary>Gets the number of bytes buffered and not consumed by a read.</summary>

@@ -155,7 +155,7 @@ public sealed partial class StreamReader
             byte[]? data;
             do
             {
-                await FillAsync(cancellationToken).ConfigureAwait(false);
+                Accept(await FillAsync(cancellationToken).ConfigureAwait(false));
             }
             while (!TryRead(n, out data));
 
@@ -175,7 +175,7 @@ public sealed partial class StreamReader
             byte[]? data;
             do
             {
-                await FillAsync(cancellationToken).ConfigureAwait(false);
+                Accept(await FillAsync(cancellationToken).ConfigureAwait(false));
             }
             while (!TryReadToEnd(out data));
 
@@ -194,7 +194,7 @@ public sealed partial class StreamReader
         {
             do
             {
-                await FillAsync(cancellationToken).ConfigureAwait(false);
+                Accept(await FillAsync(cancellationToken).ConfigureAwait(false));
             }
             while (!TryReadExactly(n));
 

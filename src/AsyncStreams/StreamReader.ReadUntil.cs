@@ -215,7 +215,7 @@ public sealed partial class StreamReader
             byte[]? line;
             do
             {
-                await FillAsync(cancellationToken).ConfigureAwait(false);
+                Accept(await FillAsync(cancellationToken).ConfigureAwait(false));
             }
             while (!TryReadLine(ref offset, out line));
 
@@ -241,7 +241,7 @@ public sealed partial class StreamReader
             byte[]? chunk;
             do
             {
-                await FillAsync(cancellationToken).ConfigureAwait(false);
+                Accept(await FillAsync(cancellationToken).ConfigureAwait(false));
             }
             while (!TryReadUntil(ref offset, separator, separators, minLength, maxLength, out chunk));
 

@@ -24,6 +24,23 @@ public sealed partial class StreamReader : IAsyncEnumerable<byte[]>
     // FeedData asks the pipe for segments up to this size so that a large feed lands in few segments.
     private const int MaximumFeedSegmentSize = 65536;
 
+    // The pipe never pauses its writer: flow control is asyncio's (WaitForRoomAsync, 2 x Limit / Limit)
+    // and works in bytes the reader has not consumed, which the pipe's thresholds cannot express.
+    // Both schedulers are inline. The reader's continuation runs on the thread that delivered the data
+    // (the feeder or the connection's receive loop), as asyncio runs the reader on the loop that received
+    // the bytes: no thread-pool hop between receiving and parsing, which keeps request/response latency
+    // low, and every FeedData wakes a waiting read before it returns, so reads observe the feeds in order.
+    // The writer's scheduler never runs anything because a flush never waits. One instance serves every
+    // reader (PipeOptions is immutable), so an idle connection does not carry its own copy.
+    private static readonly PipeOptions PipeSettings = new(
+        pool: null,
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.Inline,
+        pauseWriterThreshold: 0,
+        resumeWriterThreshold: 0,
+        minimumSegmentSize: MinimumSegmentSize,
+        useSynchronizationContext: false);
+
     private readonly Pipe _pipe;
     private readonly PipeReader _pipeReader;
     private readonly FeedWriter _input;
@@ -53,22 +70,7 @@ public sealed partial class StreamReader : IAsyncEnumerable<byte[]>
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         Limit = limit;
 
-        // The pipe never pauses its writer: flow control is asyncio's (WaitForRoomAsync, 2 x Limit / Limit)
-        // and works in bytes the reader has not consumed, which the pipe's thresholds cannot express.
-        // Both schedulers are inline. The reader's continuation runs on the thread that delivered the data
-        // (the feeder or the connection's receive loop), as asyncio runs the reader on the loop that received
-        // the bytes: no thread-pool hop between receiving and parsing, which keeps request/response latency
-        // low, and every FeedData wakes a waiting read before it returns, so reads observe the feeds in order.
-        // The writer's scheduler never runs anything because a flush never waits.
-        var options = new PipeOptions(
-            pool: null,
-            readerScheduler: PipeScheduler.Inline,
-            writerScheduler: PipeScheduler.Inline,
-            pauseWriterThreshold: 0,
-            resumeWriterThreshold: 0,
-            minimumSegmentSize: MinimumSegmentSize,
-            useSynchronizationContext: false);
-        _pipe = new Pipe(options);
+        _pipe = new Pipe(PipeSettings);
         _pipeReader = _pipe.Reader;
         _input = new FeedWriter(this, _pipe.Writer);
     }
@@ -217,7 +219,11 @@ public sealed partial class StreamReader : IAsyncEnumerable<byte[]>
         _readInProgressName = method;
     }
 
-    private void ExitRead() => Volatile.Write(ref _readInProgress, 0);
+    private void ExitRead()
+    {
+        ClearReaderWaiting();
+        Volatile.Write(ref _readInProgress, 0);
+    }
 
     private void ThrowIfFaulted() => _exception?.Throw();
 

@@ -32,6 +32,7 @@ public sealed partial class StreamServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly HashSet<ServerConnection> _connections = [];
+    private readonly Action<ServerConnection> _connectionEnded;
     private readonly CancellationTokenSource _closing = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly KeyValuePair<string, object?>[] _metricsTags;
@@ -50,6 +51,7 @@ public sealed partial class StreamServer : IAsyncDisposable
         _maxConnections = options.MaxConnections;
         _settings = settings;
         _hooks = hooks;
+        _connectionEnded = OnConnectionEnded; // One delegate for every connection, not one each.
         _logger = logger;
         _metricsTags = MetricsTags.Server(listeners[0].AddressFamily == AddressFamily.Unix, _ssl is not null);
     }

@@ -19,7 +19,12 @@ internal static class Connection
     /// Wraps a connected socket (and its authenticated <see cref="SslStream"/>, when TLS) into a reader/writer
     /// pair and starts the receive loop. The socket (and stream) are owned from here on.
     /// </summary>
-    internal static (StreamReader Reader, StreamWriter Writer) Start(Socket socket, SslStream? ssl, TransportSettings settings)
+    /// <param name="socket">The connected socket.</param>
+    /// <param name="ssl">The authenticated TLS stream over it, or null.</param>
+    /// <param name="settings">The connection's settings.</param>
+    /// <param name="closed">Called once the transport has closed (as <see cref="StreamWriter.WaitClosedAsync"/> completes), or null.</param>
+    internal static (StreamReader Reader, StreamWriter Writer) Start(
+        Socket socket, SslStream? ssl, TransportSettings settings, ITransportClosedObserver? closed = null)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(settings);
@@ -30,7 +35,7 @@ internal static class Connection
         }
 
         var reader = new StreamReader(settings.Limit);
-        var transport = new SocketTransport(socket, ssl, sslOptions, reader, settings);
+        var transport = new SocketTransport(socket, ssl, sslOptions, reader, settings, closed);
         var writer = new StreamWriter(transport);
         transport.Start();
         settings.IdleSweeper?.Register(transport);

@@ -18,8 +18,12 @@ internal sealed class SendBuffer
     // A chunk larger than this is split, so that one huge write does not rent one huge array.
     private const int MaxChunkSize = 64 * 1024;
 
+    // Room for this many chunks is made when the first one is queued: a connection whose writes all leave at
+    // once (the usual case) never queues, and an idle one then carries no array.
+    private const int InitialChunkSlots = 4;
+
     private readonly int _minChunkSize;
-    private Chunk[] _chunks = new Chunk[4];
+    private Chunk[] _chunks = [];
     private int _head;
     private int _count;
 
@@ -138,7 +142,7 @@ internal sealed class SendBuffer
     {
         if (_count == _chunks.Length)
         {
-            var grown = new Chunk[_chunks.Length * 2];
+            var grown = new Chunk[Math.Max(InitialChunkSlots, _chunks.Length * 2)];
             for (int i = 0; i < _count; i++)
             {
                 grown[i] = _chunks[(_head + i) % _chunks.Length];

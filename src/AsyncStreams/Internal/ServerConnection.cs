@@ -15,7 +15,7 @@ namespace AsyncStreams.Internal;
 /// <c>Server._attach</c>/<c>_detach</c> on the transport: a callback still running after its socket closed
 /// does not keep <see cref="StreamServer.WaitClosedAsync"/> waiting.
 /// </remarks>
-internal sealed class ServerConnection : IThreadPoolWorkItem
+internal sealed class ServerConnection : IThreadPoolWorkItem, ITransportClosedObserver
 {
     private const int Open = 0;
     private const int CloseRequested = 1;
@@ -74,7 +74,6 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         }
 
         var (reader, writer) = pair;
-        _ = EndWhenClosedAsync(writer);
         try
         {
             await _callback(reader, writer).ConfigureAwait(false);
@@ -107,7 +106,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
                 request = _request;
                 if (request == Open)
                 {
-                    var started = Connection.Start(_socket, ssl, _settings);
+                    var started = Connection.Start(_socket, ssl, _settings, this);
                     _writer = started.Writer;
                     return started;
                 }
@@ -182,17 +181,8 @@ internal sealed class ServerConnection : IThreadPoolWorkItem
         _socket.Dispose();
     }
 
-    private async Task EndWhenClosedAsync(StreamWriter writer)
-    {
-        try
-        {
-            await writer.WaitClosedAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            End();
-        }
-    }
+    /// <summary>Ends the connection once its transport has closed.</summary>
+    void ITransportClosedObserver.OnTransportClosed() => End();
 
     private void End()
     {

@@ -20,6 +20,8 @@ internal sealed partial class SocketTransport
 
     private Task? _receiveTask;
     private CancellationTokenSource? _receiveCts;
+    private SocketReadiness? _readiness;     // The plain receive loop's event-loop registration, while it runs.
+    private bool _directIo;                  // Plain and on an event loop: recv/send go straight to libc (SocketSyscalls).
     private volatile bool _stopReceiving;    // StartTls: leave the loop at a byte boundary.
     private volatile bool _discardReceived;  // TLS close: drop what arrives until the peer's close_notify.
     private volatile bool _peerEof;
@@ -35,18 +37,27 @@ internal sealed partial class SocketTransport
     /// <summary>
     /// Feeds the reader from a plain socket. It waits for readiness, so an idle connection holds no buffer, then
     /// receives once with a non-blocking receive straight into the pipe's memory. On Linux the wait is a
-    /// registration with the library's <see cref="EventLoop"/>, whose thread then runs this loop and the reader's
-    /// continuations; elsewhere (or with the loop switched off) it is a zero-byte receive on the runtime's engine.
+    /// registration with the library's <see cref="EventLoop"/> (<paramref name="readiness"/>), whose thread then runs
+    /// this loop and the reader's continuations; elsewhere (or with the loop switched off) it is a zero-byte receive
+    /// on the runtime's engine.
     /// </summary>
-    private async Task ReceivePlainAsync(CancellationToken cancellationToken)
+    private async Task ReceivePlainAsync(SocketReadiness? readiness, CancellationToken cancellationToken)
     {
         PipeWriter input = _reader.Input;
         int maxReceiveSize = Math.Clamp(_reader.Limit, ReceiveSizeHint, MaxReceiveSize);
         int receiveSize = ReceiveSizeHint;
-        SocketReadiness? readiness = EventLoop.TryRegister(_socket);
-        CancellationTokenRegistration stop = readiness is null
-            ? default
-            : cancellationToken.UnsafeRegister(static state => ((SocketReadiness)state!).Cancel(), readiness);
+        if (readiness is not null)
+        {
+            // CancelReceiveWait cancels the token, then the registration it finds here; the full fence pairs with the
+            // token's, so either it finds the registration or this check sees the token cancelled. (A registration
+            // on the token would do the same at the cost of two more objects per idle connection.)
+            Interlocked.Exchange(ref _readiness, readiness);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                readiness.Cancel();
+            }
+        }
+
         try
         {
             while (true)
@@ -73,7 +84,10 @@ internal sealed partial class SocketTransport
                     memory = memory[..maxReceiveSize];
                 }
 
-                int received = _socket.Receive(memory.Span, SocketFlags.None, out SocketError error);
+                SocketError error;
+                int received = readiness is not null
+                    ? SocketSyscalls.Receive(_socket.SafeHandle, memory.Span, out error)
+                    : _socket.Receive(memory.Span, SocketFlags.None, out error);
                 if (error == SocketError.WouldBlock)
                 {
                     continue;
@@ -122,8 +136,11 @@ internal sealed partial class SocketTransport
         }
         finally
         {
-            stop.Dispose();
-            readiness?.Unregister();
+            if (readiness is not null)
+            {
+                Interlocked.CompareExchange(ref _readiness, null, readiness);
+                readiness.Unregister();
+            }
         }
     }
 
@@ -319,5 +336,7 @@ internal sealed partial class SocketTransport
         {
             // The loop it belonged to has already been replaced.
         }
+
+        Volatile.Read(ref _readiness)?.Cancel();
     }
 }

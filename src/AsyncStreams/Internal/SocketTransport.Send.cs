@@ -65,7 +65,9 @@ internal sealed partial class SocketTransport
                 // out at once: one system call, no copy, no thread hop.
                 try
                 {
-                    sent = _socket.Send(data, SocketFlags.None, out failure);
+                    sent = _directIo
+                        ? SocketSyscalls.Send(_socket.SafeHandle, data, out failure)
+                        : _socket.Send(data, SocketFlags.None, out failure);
                 }
                 catch (ObjectDisposedException)
                 {

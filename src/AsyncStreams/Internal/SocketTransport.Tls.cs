@@ -72,7 +72,9 @@ internal sealed partial class SocketTransport
                 throw new IOException("The peer closed its side of the connection before the TLS upgrade.");
             }
 
-            // NetworkStream needs a blocking socket; SslStream only uses its asynchronous methods.
+            // The TLS stream does the I/O from here on. NetworkStream needs a blocking socket; SslStream only uses
+            // its asynchronous methods.
+            _directIo = false;
             _socket.Blocking = true;
             Stream inner = new NetworkStream(_socket, ownsSocket: false);
             if (await TakeEarlyHandshakeBytesAsync(cancellationToken).ConfigureAwait(false) is byte[] early)

@@ -27,6 +27,7 @@ internal sealed partial class SocketTransport
     private readonly TransportSettings _settings;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ITransportClosedObserver? _closedObserver;
     private SslStream? _ssl;
     private object? _sslOptions;
 
@@ -48,8 +49,11 @@ internal sealed partial class SocketTransport
     private int _tlsReceiveEnded;
 
     /// <summary>Creates the transport; <see cref="Start"/> starts its loops.</summary>
-    internal SocketTransport(Socket socket, SslStream? ssl, object? sslOptions, StreamReader reader, TransportSettings settings)
+    internal SocketTransport(
+        Socket socket, SslStream? ssl, object? sslOptions, StreamReader reader, TransportSettings settings,
+        ITransportClosedObserver? closedObserver = null)
     {
+        _closedObserver = closedObserver;
         _socket = socket;
         _ssl = ssl;
         _sslOptions = sslOptions;
@@ -105,16 +109,23 @@ internal sealed partial class SocketTransport
             _socket.NoDelay = true;
         }
 
+        SocketReadiness? readiness = null;
         if (_ssl is null)
         {
-            // A non-blocking socket lets Write try one immediate send, and lets the receive loop drain the
-            // socket after a readiness wake-up, each with one system call and no thread hop.
-            _socket.Blocking = false;
+            // Write tries one immediate send, and the receive loop drains the socket after a readiness wake-up,
+            // each with one non-blocking system call and no thread hop. On an event loop both call libc with
+            // MSG_DONTWAIT; elsewhere the socket itself is made non-blocking for the runtime's calls.
+            readiness = EventLoop.TryRegister(_socket);
+            _directIo = readiness is not null;
+            if (readiness is null)
+            {
+                _socket.Blocking = false;
+            }
         }
 
         SelectByteTags();
         _receiveCts = new CancellationTokenSource();
-        _receiveTask = _ssl is null ? ReceivePlainAsync(_receiveCts.Token) : ReceiveTlsAsync(_ssl, _receiveCts.Token);
+        _receiveTask = _ssl is null ? ReceivePlainAsync(readiness, _receiveCts.Token) : ReceiveTlsAsync(_ssl, _receiveCts.Token);
     }
 
     /// <summary>Begins a graceful close: no more writes, flush the queue, then FIN (close_notify first over TLS).</summary>
@@ -340,5 +351,6 @@ internal sealed partial class SocketTransport
         await ReceiveTask.ConfigureAwait(false);
         Log.ConnectionClosed(_logger, RemoteEndPoint);
         _closed.TrySetResult();
+        _closedObserver?.OnTransportClosed();
     }
 }

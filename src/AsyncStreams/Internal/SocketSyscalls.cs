@@ -1,0 +1,95 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace AsyncStreams.Internal;
+
+/// <summary>
+/// Non-blocking recv and send straight from libc, for sockets registered with an <see cref="EventLoop"/> (Linux).
+/// The per-call MSG_DONTWAIT flag makes them non-blocking without switching the socket itself to non-blocking mode,
+/// which in .NET would create the runtime's per-socket async state (about 220 bytes) that an event-loop connection
+/// otherwise never needs. The socket handle is marshalled as a <see cref="SafeHandle"/>, so a concurrent close
+/// cannot pull the descriptor away during a call: the call then throws <see cref="ObjectDisposedException"/>.
+/// </summary>
+internal static partial class SocketSyscalls
+{
+    private const int MsgDontWait = 0x40;
+    private const int MsgNoSignal = 0x4000;
+
+    /// <summary>Receives into <paramref name="buffer"/> without waiting.</summary>
+    /// <returns>The bytes received (0 at the peer's end), or 0 with <paramref name="error"/> set.</returns>
+    internal static unsafe int Receive(SafeSocketHandle socket, Span<byte> buffer, out SocketError error)
+    {
+        fixed (byte* data = buffer)
+        {
+            while (true)
+            {
+                nint received = Recv(socket, data, buffer.Length, MsgDontWait);
+                if (received >= 0)
+                {
+                    error = SocketError.Success;
+                    return (int)received;
+                }
+
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno != Errno.Interrupted)
+                {
+                    error = Errno.ToSocketError(errno);
+                    return 0;
+                }
+            }
+        }
+    }
+
+    /// <summary>Sends what the kernel takes of <paramref name="buffer"/> without waiting (no SIGPIPE on a closed peer).</summary>
+    /// <returns>The bytes sent, or 0 with <paramref name="error"/> set (<see cref="SocketError.WouldBlock"/> when the kernel's buffer is full).</returns>
+    internal static unsafe int Send(SafeSocketHandle socket, ReadOnlySpan<byte> buffer, out SocketError error)
+    {
+        fixed (byte* data = buffer)
+        {
+            while (true)
+            {
+                nint sent = SendNative(socket, data, buffer.Length, MsgDontWait | MsgNoSignal);
+                if (sent >= 0)
+                {
+                    error = SocketError.Success;
+                    return (int)sent;
+                }
+
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno != Errno.Interrupted)
+                {
+                    error = Errno.ToSocketError(errno);
+                    return 0;
+                }
+            }
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
+    private static unsafe partial nint Recv(SafeSocketHandle socket, byte* buffer, nint length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+    private static unsafe partial nint SendNative(SafeSocketHandle socket, byte* buffer, nint length, int flags);
+
+    /// <summary>The Linux errno values a connected stream socket's recv or send can report, as the runtime maps them.</summary>
+    private static class Errno
+    {
+        internal const int Interrupted = 4;
+
+        internal static SocketError ToSocketError(int errno) => errno switch
+        {
+            11 => SocketError.WouldBlock,             // EAGAIN / EWOULDBLOCK
+            104 => SocketError.ConnectionReset,       // ECONNRESET
+            32 => SocketError.Shutdown,               // EPIPE: sending after shutdown or the peer's reset
+            107 => SocketError.NotConnected,          // ENOTCONN
+            110 => SocketError.TimedOut,              // ETIMEDOUT
+            103 => SocketError.ConnectionAborted,     // ECONNABORTED
+            113 => SocketError.HostUnreachable,       // EHOSTUNREACH
+            101 => SocketError.NetworkUnreachable,    // ENETUNREACH
+            100 => SocketError.NetworkDown,           // ENETDOWN
+            105 or 12 => SocketError.NoBufferSpaceAvailable, // ENOBUFS, ENOMEM
+            9 => SocketError.OperationAborted,        // EBADF: closed underneath (the handle's count prevents it)
+            _ => SocketError.SocketError,
+        };
+    }
+}

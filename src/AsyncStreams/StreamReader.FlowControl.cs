@@ -5,9 +5,8 @@ namespace AsyncStreams;
 // Limit are, once a read waits for more than is buffered, or at the end of the stream or on an exception.
 public sealed partial class StreamReader
 {
-    private readonly Lock _flowLock = new();
-
-    // The receive loop's pending wait, if any. Written under _flowLock; read without it on the hot path.
+    // The receive loop's pending wait, if any. Set by the receive loop (one wait at a time) and taken, exactly once,
+    // by whichever of the loop and a read swaps it out first: lock-free, so an idle reader carries no lock object.
     private TaskCompletionSource? _roomWaiter;
 
     // 1 from the moment a read waits on the pipe for more bytes than it holds until that read ends.
@@ -38,20 +37,16 @@ public sealed partial class StreamReader
         }
 
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_flowLock)
-        {
-            Volatile.Write(ref _roomWaiter, waiter);
 
-            // Pairs with the full fences on the reader's side (Interlocked on _consumed and _readerWaiting): either
-            // this check sees the read's progress, or the read sees this waiter and releases it.
-            Interlocked.MemoryBarrier();
-            if (MayResumeReceiving())
-            {
-                _roomWaiter = null;
-                return default;
-            }
+        // The exchange is a full fence, pairing with those on the reader's side (Interlocked on _consumed and
+        // _readerWaiting): either this check sees the read's progress, or the read sees this waiter and releases it.
+        Interlocked.Exchange(ref _roomWaiter, waiter);
+        if (MayResumeReceiving() && Interlocked.CompareExchange(ref _roomWaiter, null, waiter) == waiter)
+        {
+            return default;
         }
 
+        // Either receiving may not resume yet, or a read has just taken the waiter and completes it.
         return new ValueTask(WaitForRoomCoreAsync(waiter, cancellationToken));
     }
 
@@ -63,14 +58,7 @@ public sealed partial class StreamReader
         }
         catch (OperationCanceledException)
         {
-            lock (_flowLock)
-            {
-                if (ReferenceEquals(_roomWaiter, waiter))
-                {
-                    _roomWaiter = null;
-                }
-            }
-
+            Interlocked.CompareExchange(ref _roomWaiter, null, waiter);
             throw;
         }
     }
@@ -82,24 +70,20 @@ public sealed partial class StreamReader
         || _exception is not null;
 
     // Called after every consumption and state change; costs one read of a field unless receiving is paused.
+    // While a waiter is pending the receive loop is paused, so the buffered bytes cannot grow between the check and
+    // the exchange: a waiter still in place after the check may be released.
     private void ResumeReceivingIfAllowed()
     {
-        if (Volatile.Read(ref _roomWaiter) is null)
+        TaskCompletionSource? waiter = Volatile.Read(ref _roomWaiter);
+        if (waiter is null || !MayResumeReceiving())
         {
             return;
         }
 
-        TaskCompletionSource? release = null;
-        lock (_flowLock)
+        if (Interlocked.CompareExchange(ref _roomWaiter, null, waiter) == waiter)
         {
-            if (_roomWaiter is not null && MayResumeReceiving())
-            {
-                release = _roomWaiter;
-                _roomWaiter = null;
-            }
+            waiter.TrySetResult();
         }
-
-        release?.TrySetResult();
     }
 
     private void MarkReaderWaiting()

@@ -26,7 +26,11 @@ internal sealed partial class SocketTransport
     private readonly StreamReader _reader;
     private readonly TransportSettings _settings;
     private readonly ILogger _logger;
-    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // WaitClosedAsync's task, made on first request: most server connections never ask for it. _closedDone is set
+    // once the close has completed; Closed and CompleteClosedAsync each publish their side with a full fence
+    // before reading the other's, so the task is completed whichever comes first.
+    private TaskCompletionSource? _closed;
+    private int _closedDone;
     private readonly ITransportClosedObserver? _closedObserver;
     private SslStream? _ssl;
     private object? _sslOptions;
@@ -99,7 +103,25 @@ internal sealed partial class SocketTransport
     }
 
     /// <summary>Gets a task that completes once the socket is closed and the reader has seen the end.</summary>
-    internal Task Closed => _closed.Task;
+    internal Task Closed
+    {
+        get
+        {
+            if (Volatile.Read(ref _closed) is { } existing)
+            {
+                return existing.Task;
+            }
+
+            var made = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            TaskCompletionSource closed = Interlocked.CompareExchange(ref _closed, made, null) ?? made;
+            if (Volatile.Read(ref _closedDone) != 0)
+            {
+                closed.TrySetResult();
+            }
+
+            return closed.Task;
+        }
+    }
 
     /// <summary>Configures the socket and starts the receive loop.</summary>
     internal void Start()
@@ -350,7 +372,8 @@ internal sealed partial class SocketTransport
         // reader has seen its end (EOF or the error) when WaitClosedAsync completes.
         await ReceiveTask.ConfigureAwait(false);
         Log.ConnectionClosed(_logger, RemoteEndPoint);
-        _closed.TrySetResult();
+        Interlocked.Exchange(ref _closedDone, 1);
+        Volatile.Read(ref _closed)?.TrySetResult();
         _closedObserver?.OnTransportClosed();
     }
 }

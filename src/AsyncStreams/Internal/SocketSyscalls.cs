@@ -21,22 +21,14 @@ internal static partial class SocketSyscalls
     {
         fixed (byte* data = buffer)
         {
-            while (true)
+            nint received;
+            do
             {
-                nint received = Recv(socket, data, buffer.Length, MsgDontWait);
-                if (received >= 0)
-                {
-                    error = SocketError.Success;
-                    return (int)received;
-                }
-
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno != Errno.Interrupted)
-                {
-                    error = Errno.ToSocketError(errno);
-                    return 0;
-                }
+                received = Recv(socket, data, buffer.Length, MsgDontWait);
             }
+            while (Interrupted(received, out error));
+
+            return (int)Math.Max(received, 0);
         }
     }
 
@@ -46,23 +38,30 @@ internal static partial class SocketSyscalls
     {
         fixed (byte* data = buffer)
         {
-            while (true)
+            nint sent;
+            do
             {
-                nint sent = SendNative(socket, data, buffer.Length, MsgDontWait | MsgNoSignal);
-                if (sent >= 0)
-                {
-                    error = SocketError.Success;
-                    return (int)sent;
-                }
-
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno != Errno.Interrupted)
-                {
-                    error = Errno.ToSocketError(errno);
-                    return 0;
-                }
+                sent = SendNative(socket, data, buffer.Length, MsgDontWait | MsgNoSignal);
             }
+            while (Interrupted(sent, out error));
+
+            return (int)Math.Max(sent, 0);
         }
+    }
+
+    // Sorts out a call's result: success, a failure (error set), or EINTR, a signal that came during the call
+    // (the runtime uses signals to suspend threads), in which case the call is simply made again.
+    private static bool Interrupted(nint result, out SocketError error)
+    {
+        if (result >= 0)
+        {
+            error = SocketError.Success;
+            return false;
+        }
+
+        int errno = Marshal.GetLastPInvokeError();
+        error = Errno.ToSocketError(errno);
+        return errno == Errno.Interrupted;
     }
 
     [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]

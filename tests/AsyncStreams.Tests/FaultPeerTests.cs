@@ -55,6 +55,10 @@ public class FaultPeerTests
                 var error = await signals.Ended.Task.WaitAsync(cts.Token);
                 Assert.IsType<IOException>(error, exactMatch: false);
                 Assert.IsNotType<IncompleteReadException>(error);
+
+                // asyncio's ConnectionResetError: the receive's ECONNRESET, carried as the IOException's cause.
+                var cause = Assert.IsType<SocketException>(error!.InnerException);
+                Assert.Equal(SocketError.ConnectionReset, cause.SocketErrorCode);
                 await RawPeer.AssertServesAsync(server, cts.Token);
                 Volatile.Write(ref round, new Round());
             }

@@ -99,7 +99,7 @@ internal sealed class IdleTimeoutSweeper
             for (var i = _transports.Count - 1; i >= 0; i--)
             {
                 var transport = _transports[i];
-                var closed = transport.Closed.IsCompleted;
+                var closed = transport.IsClosed;
                 if (!closed && !transport.IsIdle(now, _timeoutMilliseconds))
                 {
                     continue;

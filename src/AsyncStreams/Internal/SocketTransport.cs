@@ -123,6 +123,9 @@ internal sealed partial class SocketTransport
         }
     }
 
+    /// <summary>Gets whether the close has completed (<see cref="Closed"/> has, or would have, completed), without making its task.</summary>
+    internal bool IsClosed => Volatile.Read(ref _closedDone) != 0;
+
     /// <summary>Configures the socket and starts the receive loop.</summary>
     internal void Start()
     {

@@ -17,6 +17,7 @@ internal static class Program
         "  idle --port P [--connections 5000] [--server-pid PID] [--stats PATH]\n" +
         "  slow-reader --port P [--megabytes 100] [--stall 3] [--server-pid PID] [--stats PATH]\n" +
         "  " + AsyncStreamsEcho.Usage + "\n" +
+        "  " + HeapCensus.Usage + "\n" +
         "  " + MicroBenchmarks.Usage + "\n";
 
     public static int Main(string[] args)
@@ -38,6 +39,7 @@ internal static class Program
                 "run-all" => RunAll.Run(CliArguments.Parse(rest, RunSettings.Flags)),
                 "serve" => AsyncStreamsEcho.Run(CliArguments.Parse(rest)),
                 "micro" => MicroBenchmarks.Run(rest),
+                "heap" => HeapCensus.Run(CliArguments.Parse(rest)),
                 _ => Unknown(args[0]),
             };
         }

@@ -85,7 +85,17 @@ try
     await using (writer)
     {
         writer.Write(target.BuildRequest());
-        await writer.DrainAsync(ct);
+        try
+        {
+            await writer.DrainAsync(ct);
+        }
+        catch (IOException)
+        {
+            // The server may send its whole response and close (the request says Connection: close) before this
+            // drain runs, and a TLS connection closes as soon as its peer does, so the drain reports the connection
+            // lost (as asyncio's drain() does). The response is still in the reader; if the request really was not
+            // delivered, reading the response reports the failure.
+        }
 
         var response = new HttpResponseReader(reader);
         var head = await response.ReadHeadAsync(ct);

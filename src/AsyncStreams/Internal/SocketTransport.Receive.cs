@@ -46,6 +46,8 @@ internal sealed partial class SocketTransport
         PipeWriter input = _reader.Input;
         int maxReceiveSize = Math.Clamp(_reader.Limit, ReceiveSizeHint, MaxReceiveSize);
         int receiveSize = ReceiveSizeHint;
+        // Read once: the event-loop path passes the handle to libc on every receive; the engine path never needs it.
+        SafeSocketHandle? handle = readiness is null ? null : _socket.SafeHandle;
         if (readiness is not null)
         {
             // CancelReceiveWait cancels the token, then the registration it finds here; the full fence pairs with the
@@ -86,7 +88,7 @@ internal sealed partial class SocketTransport
 
                 SocketError error;
                 int received = readiness is not null
-                    ? SocketSyscalls.Receive(_socket.SafeHandle, memory.Span, out error)
+                    ? SocketSyscalls.Receive(handle!, memory.Span, out error)
                     : _socket.Receive(memory.Span, SocketFlags.None, out error);
                 if (error == SocketError.WouldBlock)
                 {

@@ -79,11 +79,16 @@ internal static class HeapCensus
     /// <summary>What <paramref name="after"/> holds beyond <paramref name="before"/>, type by type, largest growth first.</summary>
     public static List<HeapTypeCount> Difference(IReadOnlyList<HeapTypeCount> before, IReadOnlyList<HeapTypeCount> after)
     {
-        var earlier = before.ToDictionary(t => t.Type, StringComparer.Ordinal);
-        return [.. after
-            .Select(t => earlier.TryGetValue(t.Type, out var e) ? t with { Count = t.Count - e.Count, Bytes = t.Bytes - e.Bytes } : t)
-            .Concat(before.Where(e => !after.Any(t => t.Type == e.Type)).Select(e => e with { Count = -e.Count, Bytes = -e.Bytes }))
-            .Where(t => t.Count != 0 || t.Bytes != 0)
+        var change = after.ToDictionary(t => t.Type, t => (t.Count, t.Bytes), StringComparer.Ordinal);
+        foreach (var e in before)
+        {
+            change.TryGetValue(e.Type, out var now);
+            change[e.Type] = (now.Count - e.Count, now.Bytes - e.Bytes);
+        }
+
+        return [.. change
+            .Where(t => t.Value.Count != 0 || t.Value.Bytes != 0)
+            .Select(t => new HeapTypeCount(t.Key, t.Value.Count, t.Value.Bytes))
             .OrderByDescending(t => t.Bytes)];
     }
 

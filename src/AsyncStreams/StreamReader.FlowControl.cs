@@ -12,6 +12,12 @@ public sealed partial class StreamReader
     // 1 from the moment a read waits on the pipe for more bytes than it holds until that read ends.
     private int _readerWaiting;
 
+    /// <summary>Gets the number of bytes reads have consumed (returned or dropped) since the reader was made.</summary>
+    internal long ConsumedBytes => Volatile.Read(ref _consumed);
+
+    /// <summary>Gets the number of bytes the feeder has made visible since the reader was made.</summary>
+    internal long ReceivedBytes => Volatile.Read(ref _received);
+
     /// <summary>Gets the number of bytes buffered and not consumed by a read.</summary>
     internal long BufferedBytes => Math.Max(0, Volatile.Read(ref _received) - Volatile.Read(ref _consumed));
 

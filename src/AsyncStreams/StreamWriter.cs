@@ -36,6 +36,10 @@ public sealed partial class StreamWriter : IAsyncDisposable
     /// them, otherwise queued and sent in the background without a call to <see cref="DrainAsync(CancellationToken)"/>;
     /// call that to wait while the queue is above the high-water mark. Bytes of one call never interleave with
     /// another call's. After the connection is lost the bytes are dropped silently, as asyncio does.</para>
+    /// <para>One exception batches answers to pipelined requests: on the Linux event loop, a write made by code the
+    /// loop runs after a receive, while this connection's reader still holds unread bytes of that receive, is
+    /// queued and sent together with the others of that run as soon as the code awaits something not yet ready
+    /// (see the threading model in the documentation).</para>
     /// </remarks>
     /// <exception cref="InvalidOperationException">The writer was closed, <see cref="WriteEof"/> was called, or a TLS upgrade is in progress.</exception>
     public void Write(ReadOnlySpan<byte> data) => _transport.Write(data);

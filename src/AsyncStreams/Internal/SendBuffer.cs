@@ -36,8 +36,8 @@ internal sealed class SendBuffer
     /// <summary>Gets whether no bytes are queued.</summary>
     internal bool IsEmpty => Length == 0;
 
-    /// <summary>Copies <paramref name="data"/> to the end of the queue.</summary>
-    internal void Append(ReadOnlySpan<byte> data)
+    /// <summary>Copies <paramref name="data"/> to the end of the queue, in new chunks of at least <paramref name="minChunkSize"/> bytes (0: the buffer's own minimum).</summary>
+    internal void Append(ReadOnlySpan<byte> data, int minChunkSize = 0)
     {
         Length += data.Length;
         if (_count > 0)
@@ -55,7 +55,7 @@ internal sealed class SendBuffer
 
         while (!data.IsEmpty)
         {
-            int size = Math.Clamp(data.Length, _minChunkSize, MaxChunkSize);
+            int size = Math.Clamp(data.Length, Math.Max(minChunkSize, _minChunkSize), MaxChunkSize);
             byte[] array = PooledBuffers.Rent(size);
             int n = Math.Min(array.Length, data.Length);
             data[..n].CopyTo(array);

@@ -22,6 +22,8 @@ internal sealed partial class SocketTransport
     private CancellationTokenSource? _receiveCts;
     private SocketReadiness? _readiness;     // The plain receive loop's event-loop registration, while it runs.
     private bool _directIo;                  // Plain and on an event loop: recv/send go straight to libc (SocketSyscalls).
+    private int _holdThread;                 // The thread whose writes are held for one send (see Write), or 0.
+    private long _holdUntil;                 // Writes are held while the reader has consumed fewer bytes than this.
     private volatile bool _stopReceiving;    // StartTls: leave the loop at a byte boundary.
     private volatile bool _discardReceived;  // TLS close: drop what arrives until the peer's close_notify.
     private volatile bool _peerEof;
@@ -230,7 +232,30 @@ internal sealed partial class SocketTransport
     /// <returns>False when the loop must stop: the reader no longer reads, or the transport asked the loop to stop.</returns>
     private async ValueTask<bool> FeedAsync(PipeWriter input, CancellationToken cancellationToken)
     {
-        FlushResult flush = await input.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        ValueTask<FlushResult> flushing;
+        if (_directIo)
+        {
+            // The flush runs the reader's waiting continuation, and with it the user's code, right here. Writes it
+            // makes while unread requests remain are held and leave together afterwards: pipelined requests get
+            // one send for their answers, as the C, Node and Pipelines servers give them, not one each.
+            _holdUntil = _reader.ReceivedBytes + input.UnflushedBytes;
+            _holdThread = Environment.CurrentManagedThreadId;
+            try
+            {
+                flushing = input.FlushAsync(CancellationToken.None);
+            }
+            finally
+            {
+                _holdThread = 0;
+                SendHeldWrites();
+            }
+        }
+        else
+        {
+            flushing = input.FlushAsync(CancellationToken.None);
+        }
+
+        FlushResult flush = await flushing.ConfigureAwait(false);
         if (flush.IsCompleted || _reader.Exception is not null)
         {
             // Nobody will read any more: the reader was completed, or every read now throws its exception.

@@ -16,6 +16,9 @@ internal sealed partial class SocketTransport
     // At most this many chunks leave in one gather send.
     private const int MaxGatherSegments = 16;
 
+    // Chunk size while writes are held back for one send (see Write): a burst of small answers fills one chunk.
+    private const int HeldChunkSize = 16 * 1024;
+
     private readonly SendBuffer _sendBuffer;
     private List<ArraySegment<byte>>? _segments;
     private SocketSender? _sender;
@@ -24,6 +27,7 @@ internal sealed partial class SocketTransport
     private bool _sending;         // The send loop runs; the queue is non-empty or a send is in flight.
     private bool _upgrading;       // StartTls is under way: writes are refused until it ends.
     private bool _eofSent;
+    private bool _held;            // Writes made while the receive loop ran the reader's code are queued for one send.
     private TaskCompletionSource? _drainWaiter;
     private TaskCompletionSource? _idleWaiter;
 
@@ -48,14 +52,28 @@ internal sealed partial class SocketTransport
     internal void Write(ReadOnlySpan<byte> data)
     {
         bool startSendLoop = false;
+        bool sendHeld = false;
         int sent = 0;
         SocketError failure = SocketError.Success;
+
+        // Code run by this connection's receive loop (the reader's continuations, on the event loop's thread) that
+        // writes while the reader still holds unread bytes is answering pipelined requests: its writes wait for the
+        // end of that processing and leave in one send (SendHeldWrites), instead of one system call each.
+        bool hold = _holdThread == Environment.CurrentManagedThreadId && _reader.ConsumedBytes < _holdUntil;
         lock (_lock)
         {
             ThrowIfWritesRefusedLocked();
             if (_lost || _closing || data.IsEmpty)
             {
                 // asyncio drops writes on a lost connection (and on a TLS connection the peer closed) silently.
+                return;
+            }
+
+            if (hold && !_sending && _ssl is null)
+            {
+                _sendBuffer.Append(data, HeldChunkSize);
+                _sending = true;
+                _held = true;
                 return;
             }
 
@@ -88,9 +106,12 @@ internal sealed partial class SocketTransport
 
             if (failure == SocketError.Success && !data.IsEmpty)
             {
-                _sendBuffer.Append(data);
+                _sendBuffer.Append(data, _held ? HeldChunkSize : 0);
                 startSendLoop = !_sending;
                 _sending = true;
+
+                // Held writes past the high-water mark go now, so that a drain that waits always has a send under way.
+                sendHeld = _held && _sendBuffer.Length > _settings.WriteHighWaterMark;
             }
         }
 
@@ -104,6 +125,78 @@ internal sealed partial class SocketTransport
         else if (startSendLoop)
         {
             _ = SendLoopAsync();
+        }
+        else if (sendHeld)
+        {
+            SendHeldWrites();
+        }
+    }
+
+    /// <summary>
+    /// Sends what <see cref="Write"/> held back while the receive loop ran the reader's code: called by the loop once
+    /// that code waits again. Until then the held bytes count as a send in progress, so drains, WriteEof, a close and
+    /// a TLS upgrade wait for them as for any queued bytes. Sends without waiting, as an immediate write does; what
+    /// the kernel does not take goes to the send loop.
+    /// </summary>
+    private void SendHeldWrites()
+    {
+        lock (_lock)
+        {
+            if (!_held)
+            {
+                return;
+            }
+
+            _held = false;
+        }
+
+        while (true)
+        {
+            int sent = 0;
+            int length = 0;
+            SocketError failure = SocketError.Success;
+            lock (_lock)
+            {
+                if (!_lost)
+                {
+                    ReadOnlyMemory<byte> chunk = _sendBuffer.First();
+                    length = chunk.Length;
+                    try
+                    {
+                        sent = SocketSyscalls.Send(_socket.SafeHandle, chunk.Span, out failure);
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // Closed concurrently by a loss, which has been reported; OnSendFailed releases the queue.
+                        failure = SocketError.OperationAborted;
+                    }
+                }
+            }
+
+            if (failure == SocketError.WouldBlock)
+            {
+                _ = SendLoopAsync();
+                return;
+            }
+
+            if (failure != SocketError.Success)
+            {
+                OnSendFailed(new SocketException((int)failure));
+                return;
+            }
+
+            // OnSent consumes the bytes, wakes drainers, and once the queue is empty ends the send and runs a
+            // pending WriteEof or close (or, on a lost connection, releases the queue).
+            if (!OnSent(sent))
+            {
+                return;
+            }
+
+            if (sent < length)
+            {
+                _ = SendLoopAsync();
+                return;
+            }
         }
     }
 

@@ -38,7 +38,7 @@ internal sealed class EventLoop
     private static long s_nextId;
 
     private readonly int _epoll;
-    private readonly ConcurrentDictionary<long, SocketReadiness> _registrations = new();
+    private readonly ConcurrentDictionary<long, IEventLoopHandler> _registrations = new();
 
     private EventLoop(int epoll, int index)
     {
@@ -64,27 +64,42 @@ internal sealed class EventLoop
         }
     }
 
-    /// <summary>Registers <paramref name="socket"/> for readiness with one of the loops.</summary>
-    /// <returns>The registration, or null when the loop is off or the socket cannot be registered (the caller falls back to zero-byte receives).</returns>
-    internal static SocketReadiness? TryRegister(Socket socket)
+    /// <summary>
+    /// Registers <paramref name="socket"/> with one of the loops (in turn), edge-triggered for reading; from then on
+    /// that loop's thread calls <paramref name="handler"/> on each event, possibly before this returns.
+    /// </summary>
+    /// <param name="socket">The connected socket.</param>
+    /// <param name="handler">What the events call; told the loop and its key first.</param>
+    /// <returns>False when the loop is off or unavailable, or the registration failed.</returns>
+    internal static bool TryRegister(Socket socket, IEventLoopHandler handler)
     {
         if (!IsEnabled)
         {
-            return null;
+            return false;
         }
 
         EventLoop[]? loops = GetLoops();
         if (loops is null)
         {
-            return null;
+            return false;
         }
 
         EventLoop loop = loops[(int)((uint)Interlocked.Increment(ref s_next) % (uint)loops.Length)];
-        return loop.Register(socket);
+        long id = Interlocked.Increment(ref s_nextId);
+        handler.OnRegistering(loop, id);
+        loop._registrations[id] = handler;
+        int fd = (int)socket.SafeHandle.DangerousGetHandle();
+        if (EventLoopInterop.AddEdgeTriggeredInput(loop._epoll, fd, (ulong)id) != 0)
+        {
+            loop._registrations.TryRemove(id, out _);
+            return false;
+        }
+
+        return true;
     }
 
-    /// <summary>Removes <paramref name="readiness"/>: events still reported for its socket are ignored.</summary>
-    internal void Unregister(SocketReadiness readiness) => _registrations.TryRemove(readiness.Id, out _);
+    /// <summary>Removes the registration <paramref name="id"/>: events still reported for its socket are ignored.</summary>
+    internal void Unregister(long id) => _registrations.TryRemove(id, out _);
 
     private static bool ReadSwitch()
     {
@@ -128,21 +143,6 @@ internal sealed class EventLoop
         }
     }
 
-    private SocketReadiness? Register(Socket socket)
-    {
-        long id = Interlocked.Increment(ref s_nextId);
-        var readiness = new SocketReadiness(this, id);
-        _registrations[id] = readiness;
-        int fd = (int)socket.SafeHandle.DangerousGetHandle();
-        if (EventLoopInterop.AddEdgeTriggeredInput(_epoll, fd, (ulong)id) != 0)
-        {
-            _registrations.TryRemove(id, out _);
-            return null;
-        }
-
-        return readiness;
-    }
-
     private unsafe void Run()
     {
         (int size, int dataOffset) = EventLoopInterop.EventLayout;
@@ -162,30 +162,25 @@ internal sealed class EventLoop
                 byte* entry = events + (i * size);
                 uint flags = System.Runtime.CompilerServices.Unsafe.ReadUnaligned<uint>(entry);
                 long id = (long)System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(entry + dataOffset);
-                if (_registrations.TryGetValue(id, out SocketReadiness? readiness))
+                if (_registrations.TryGetValue(id, out IEventLoopHandler? handler))
                 {
-                    Dispatch(readiness, (flags & EventLoopInterop.EpollHangUpOrError) != 0);
+                    Dispatch(handler, (flags & EventLoopInterop.EpollHangUpOrError) != 0);
                 }
             }
         }
     }
 
-    private static void Dispatch(SocketReadiness readiness, bool hangUp)
+    private static void Dispatch(IEventLoopHandler handler, bool hangUp)
     {
         try
         {
-            if (hangUp)
-            {
-                readiness.SetHangUp();
-            }
-
-            // Runs the connection's receive loop up to its next wait, and the reader's continuations with it.
-            readiness.SetReady();
+            // Runs the connection's receiving up to its next wait, and the reader's continuations with it.
+            handler.OnReady(hangUp);
         }
         catch (Exception ex)
         {
-            // The receive loop is an async method that reports its own errors to the reader, and the reader's
-            // continuations are async methods too, so nothing should arrive here. Something that does is an
+            // The receiver reports its own errors to the reader, and the reader's continuations are async methods,
+            // so nothing should arrive here. Something that does is an
             // unhandled exception, raised where the runtime raises those of async void methods (the thread pool),
             // while this thread goes on serving its other connections.
             ThreadPool.UnsafeQueueUserWorkItem(

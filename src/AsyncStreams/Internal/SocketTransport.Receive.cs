@@ -20,7 +20,6 @@ internal sealed partial class SocketTransport
 
     private Task? _receiveTask;
     private CancellationTokenSource? _receiveCts;
-    private SocketReadiness? _readiness;     // The plain receive loop's event-loop registration, while it runs.
     private bool _directIo;                  // Plain and on an event loop: recv/send go straight to libc (SocketSyscalls).
     private int _holdThread;                 // The thread whose writes are held for one send (see Write), or 0.
     private long _holdUntil;                 // Writes are held while the reader has consumed fewer bytes than this.
@@ -34,49 +33,26 @@ internal sealed partial class SocketTransport
     private const int ReaderEndException = 2;
     private int _readerEnd;
 
-    private Task ReceiveTask => Volatile.Read(ref _receiveTask) ?? Task.CompletedTask;
+    // The receive loop's task (TLS, or plain without an event loop), else the event-loop receiver's end.
+    private Task ReceiveTask => Volatile.Read(ref _receiveTask) ?? (Volatile.Read(ref _loop) is null ? Task.CompletedTask : ReceiverEndedTask);
 
     /// <summary>
-    /// Feeds the reader from a plain socket. It waits for readiness, so an idle connection holds no buffer, then
-    /// receives once with a non-blocking receive straight into the pipe's memory. On Linux the wait is a
-    /// registration with the library's <see cref="EventLoop"/> (<paramref name="readiness"/>), whose thread then runs
-    /// this loop and the reader's continuations; elsewhere (or with the loop switched off) it is a zero-byte receive
-    /// on the runtime's engine.
+    /// Feeds the reader from a plain socket where no event loop drives receiving (see SocketTransport.Receiver.cs):
+    /// a zero-byte receive on the runtime's engine waits for data, so an idle connection holds no buffer, then one
+    /// non-blocking receive goes straight into the pipe's memory.
     /// </summary>
-    private async Task ReceivePlainAsync(SocketReadiness? readiness, CancellationToken cancellationToken)
+    private async Task ReceivePlainAsync(CancellationToken cancellationToken)
     {
         PipeWriter input = _reader.Input;
         int maxReceiveSize = Math.Clamp(_reader.Limit, ReceiveSizeHint, MaxReceiveSize);
         int receiveSize = ReceiveSizeHint;
-        // Read once: the event-loop path passes the handle to libc on every receive; the engine path never needs it.
-        SafeSocketHandle? handle = readiness is null ? null : _socket.SafeHandle;
-        if (readiness is not null)
-        {
-            // CancelReceiveWait cancels the token, then the registration it finds here; the full fence pairs with the
-            // token's, so either it finds the registration or this check sees the token cancelled. (A registration
-            // on the token would do the same at the cost of two more objects per idle connection.)
-            Interlocked.Exchange(ref _readiness, readiness);
-            if (cancellationToken.IsCancellationRequested)
-            {
-                readiness.Cancel();
-            }
-        }
-
         try
         {
             while (true)
             {
-                if (readiness is not null)
-                {
-                    await readiness.WaitAsync().ConfigureAwait(false);
-                }
-                else
-                {
-                    // When data is already there this completes at once, so a busy connection pays one cheap peek
-                    // per receive; an idle one holds no buffer while it waits.
-                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                }
-
+                // When data is already there this completes at once, so a busy connection pays one cheap peek
+                // per receive; an idle one holds no buffer while it waits.
+                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
                 if (_stopReceiving)
                 {
                     return;
@@ -88,10 +64,7 @@ internal sealed partial class SocketTransport
                     memory = memory[..maxReceiveSize];
                 }
 
-                SocketError error;
-                int received = readiness is not null
-                    ? SocketSyscalls.Receive(handle!, memory.Span, out error)
-                    : _socket.Receive(memory.Span, SocketFlags.None, out error);
+                int received = _socket.Receive(memory.Span, SocketFlags.None, out SocketError error);
                 if (error == SocketError.WouldBlock)
                 {
                     continue;
@@ -108,22 +81,13 @@ internal sealed partial class SocketTransport
                     return;
                 }
 
-                bool filled = received == memory.Length;
-                if (filled)
+                if (received == memory.Length)
                 {
                     receiveSize = Math.Min(receiveSize * 2, maxReceiveSize);
                 }
                 else if (received < ReceiveSizeHint)
                 {
                     receiveSize = ReceiveSizeHint;
-                }
-
-                if (readiness is not null && (filled || readiness.HungUp))
-                {
-                    // A full buffer may have left bytes in the kernel, and after the peer's end the end itself is
-                    // still to be received; an edge-triggered registration reports neither again: receive again
-                    // without waiting.
-                    readiness.SetReady();
                 }
 
                 input.Advance(received);
@@ -137,14 +101,6 @@ internal sealed partial class SocketTransport
         catch (Exception ex)
         {
             OnReceiveFailed(ex);
-        }
-        finally
-        {
-            if (readiness is not null)
-            {
-                Interlocked.CompareExchange(ref _readiness, null, readiness);
-                readiness.Unregister();
-            }
         }
     }
 
@@ -232,30 +188,7 @@ internal sealed partial class SocketTransport
     /// <returns>False when the loop must stop: the reader no longer reads, or the transport asked the loop to stop.</returns>
     private async ValueTask<bool> FeedAsync(PipeWriter input, CancellationToken cancellationToken)
     {
-        ValueTask<FlushResult> flushing;
-        if (_directIo)
-        {
-            // The flush runs the reader's waiting continuation, and with it the user's code, right here. Writes it
-            // makes while unread requests remain are held and leave together afterwards: pipelined requests get
-            // one send for their answers, as the C, Node and Pipelines servers give them, not one each.
-            _holdUntil = _reader.ReceivedBytes + input.UnflushedBytes;
-            _holdThread = Environment.CurrentManagedThreadId;
-            try
-            {
-                flushing = input.FlushAsync(CancellationToken.None);
-            }
-            finally
-            {
-                _holdThread = 0;
-                SendHeldWrites();
-            }
-        }
-        else
-        {
-            flushing = input.FlushAsync(CancellationToken.None);
-        }
-
-        FlushResult flush = await flushing.ConfigureAwait(false);
+        FlushResult flush = await input.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         if (flush.IsCompleted || _reader.Exception is not null)
         {
             // Nobody will read any more: the reader was completed, or every read now throws its exception.
@@ -364,6 +297,9 @@ internal sealed partial class SocketTransport
             // The loop it belonged to has already been replaced.
         }
 
-        Volatile.Read(ref _readiness)?.Cancel();
+        if (Volatile.Read(ref _loop) is not null)
+        {
+            StopReceiver();
+        }
     }
 }

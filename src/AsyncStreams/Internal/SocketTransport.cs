@@ -134,23 +134,25 @@ internal sealed partial class SocketTransport
             _socket.NoDelay = true;
         }
 
-        SocketReadiness? readiness = null;
+        SelectByteTags();
         if (_ssl is null)
         {
-            // Write tries one immediate send, and the receive loop drains the socket after a readiness wake-up,
-            // each with one non-blocking system call and no thread hop. On an event loop both call libc with
-            // MSG_DONTWAIT; elsewhere the socket itself is made non-blocking for the runtime's calls.
-            readiness = EventLoop.TryRegister(_socket);
-            _directIo = readiness is not null;
-            if (readiness is null)
+            // Write tries one immediate send, and receiving drains the socket after a readiness wake-up, each with
+            // one non-blocking system call and no thread hop. On an event loop both call libc with MSG_DONTWAIT,
+            // and the loop's events drive receiving (the registration's first event may come before this returns);
+            // elsewhere the socket itself is made non-blocking for the runtime's calls.
+            _directIo = true;
+            if (TryStartReceiver())
             {
-                _socket.Blocking = false;
+                return;
             }
+
+            _directIo = false;
+            _socket.Blocking = false;
         }
 
-        SelectByteTags();
         _receiveCts = new CancellationTokenSource();
-        _receiveTask = _ssl is null ? ReceivePlainAsync(readiness, _receiveCts.Token) : ReceiveTlsAsync(_ssl, _receiveCts.Token);
+        _receiveTask = _ssl is null ? ReceivePlainAsync(_receiveCts.Token) : ReceiveTlsAsync(_ssl, _receiveCts.Token);
     }
 
     /// <summary>Begins a graceful close: no more writes, flush the queue, then FIN (close_notify first over TLS).</summary>

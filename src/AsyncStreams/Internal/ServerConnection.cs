@@ -30,6 +30,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, ITransportClosedOb
     private readonly Action<ServerConnection> _ended;
     private readonly Lock _gate = new();
     private StreamWriter? _writer;
+    private Task? _callbackTask;   // The running callback's task, for its continuation.
     private int _request;
     private int _hasEnded;
 
@@ -74,9 +75,41 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, ITransportClosedOb
         }
 
         var (reader, writer) = pair;
+        Task callback;
         try
         {
-            await _callback(reader, writer).ConfigureAwait(false);
+            callback = _callback(reader, writer);
+        }
+#pragma warning disable CA1031 // A failing callback must not take the server down; it is logged and its connection closed.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            callback = Task.FromException(ex);
+        }
+
+        // Not awaited here: an async method would keep its state machine (and with it this method's frame) for the
+        // callback's whole life, which for an idle connection is most of what it holds. The task keeps the
+        // continuation instead, one delegate.
+        _callbackTask = callback;
+        if (callback.IsCompleted)
+        {
+            OnCallbackEnded();
+        }
+        else
+        {
+            callback.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(OnCallbackEnded);
+        }
+    }
+
+    /// <summary>Logs a failed callback and closes the connection once the callback's task has ended.</summary>
+    private void OnCallbackEnded()
+    {
+        Task callback = _callbackTask!;
+        _callbackTask = null;
+        try
+        {
+            // The task has completed: this only rethrows its exception, as awaiting it would.
+            callback.ConfigureAwait(false).GetAwaiter().GetResult();
         }
 #pragma warning disable CA1031 // A failing callback must not take the server down; it is logged and its connection closed.
         catch (Exception ex)
@@ -87,7 +120,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, ITransportClosedOb
 
         // asyncio closes the transport when the callback fails; a callback that returns without closing is
         // done with the connection too, so it is closed the same way: queued bytes are sent first.
-        writer.Close();
+        _writer!.Close();
     }
 
     private async Task<(StreamReader Reader, StreamWriter Writer)?> TryStartAsync(CancellationToken cancellationToken)

@@ -49,4 +49,33 @@ public class ConnectionFlowControlTests
             await writer.WaitClosedAsync().WaitAsync(cts.Token);
         }
     }
+
+    [Fact]
+    public async Task Close_WhileReceivingIsPausedForAFullReader_ClosesAndTheReaderKeepsWhatItHolds()
+    {
+        using var cts = Bounded();
+        using Socket listener = Listen();
+        const int Limit = 4096;
+        var (reader, writer, peer) = await ConnectAsync(listener, new ConnectionOptions { Limit = Limit }, cts.Token);
+        using (peer)
+        {
+            peer.SendBufferSize = 64 * 1024;
+            byte[] payload = Payload(4 * 1024 * 1024, seed: 7);
+            Task send = peer.SendAsync(payload, SocketFlags.None, cts.Token).AsTask();
+            await Task.WhenAny(send, Task.Delay(500, cts.Token));
+            Assert.False(send.IsCompleted);
+            long held = reader.BufferedBytes;
+            Assert.True(held > Limit, $"buffered {held}");
+
+            // The paused receiving ends with the close: the close completes, and the reader returns the bytes it
+            // holds, in order, then the end of the stream.
+            writer.Close();
+            await writer.WaitClosedAsync().WaitAsync(cts.Token);
+            byte[] rest = await reader.ReadAsync(-1, cts.Token);
+            Assert.True(rest.Length >= held, $"read {rest.Length} of {held} held");
+            Assert.Equal(payload.AsSpan(0, rest.Length).ToArray(), rest);
+            Assert.True(reader.AtEof);
+            await Assert.ThrowsAnyAsync<Exception>(() => send.WaitAsync(cts.Token));
+        }
+    }
 }

@@ -5,23 +5,16 @@ namespace AsyncStreams.Tests;
 
 public class ConnectionFlowControlTests
 {
+    private const int Limit = 4096;
+
     [Fact]
     public async Task ReceiveLoop_ReaderNotReading_PausesNearTwiceLimitThenResumes()
     {
         using var cts = Bounded();
         using Socket listener = Listen();
-        const int Limit = 4096;
-        var (reader, writer, peer) = await ConnectAsync(listener, new ConnectionOptions { Limit = Limit }, cts.Token);
+        var (reader, writer, peer, payload, send) = await FloodWithoutReadingAsync(listener, seed: 21, cts.Token);
         using (peer)
         {
-            // A small send buffer on the peer keeps the kernel from absorbing the whole payload.
-            peer.SendBufferSize = 64 * 1024;
-            byte[] payload = Payload(4 * 1024 * 1024, seed: 21);
-            Task send = peer.SendAsync(payload, SocketFlags.None, cts.Token).AsTask();
-
-            // Give an unbounded receive loop the chance to take everything; a paused one stalls the sender.
-            await Task.WhenAny(send, Task.Delay(500, cts.Token));
-            Assert.False(send.IsCompleted);
             Assert.True(reader.BufferedBytes <= 2 * Limit + 64 * 1024, $"buffered {reader.BufferedBytes}");
             Assert.True(reader.BufferedBytes > Limit, $"buffered {reader.BufferedBytes}");
 
@@ -55,15 +48,9 @@ public class ConnectionFlowControlTests
     {
         using var cts = Bounded();
         using Socket listener = Listen();
-        const int Limit = 4096;
-        var (reader, writer, peer) = await ConnectAsync(listener, new ConnectionOptions { Limit = Limit }, cts.Token);
+        var (reader, writer, peer, payload, send) = await FloodWithoutReadingAsync(listener, seed: 7, cts.Token);
         using (peer)
         {
-            peer.SendBufferSize = 64 * 1024;
-            byte[] payload = Payload(4 * 1024 * 1024, seed: 7);
-            Task send = peer.SendAsync(payload, SocketFlags.None, cts.Token).AsTask();
-            await Task.WhenAny(send, Task.Delay(500, cts.Token));
-            Assert.False(send.IsCompleted);
             long held = reader.BufferedBytes;
             Assert.True(held > Limit, $"buffered {held}");
 
@@ -77,5 +64,21 @@ public class ConnectionFlowControlTests
             Assert.True(reader.AtEof);
             await Assert.ThrowsAnyAsync<Exception>(() => send.WaitAsync(cts.Token));
         }
+    }
+
+    // Connects with a 4 KiB limit, and has the peer send 4 MiB that nobody reads, long enough for an unbounded
+    // receive loop to take everything; a paused one stalls the sender, which is asserted.
+    private static async Task<(StreamReader Reader, StreamWriter Writer, Socket Peer, byte[] Payload, Task Send)> FloodWithoutReadingAsync(
+        Socket listener, int seed, CancellationToken cancellationToken)
+    {
+        var (reader, writer, peer) = await ConnectAsync(listener, new ConnectionOptions { Limit = Limit }, cancellationToken);
+
+        // A small send buffer on the peer keeps the kernel from absorbing the whole payload.
+        peer.SendBufferSize = 64 * 1024;
+        byte[] payload = Payload(4 * 1024 * 1024, seed);
+        Task send = peer.SendAsync(payload, SocketFlags.None, cancellationToken).AsTask();
+        await Task.WhenAny(send, Task.Delay(500, cancellationToken));
+        Assert.False(send.IsCompleted);
+        return (reader, writer, peer, payload, send);
     }
 }

@@ -21,20 +21,7 @@ public class WriterPipelinedAnswersTests
         using var factory = new TestMeterFactory();
         using var metrics = new MetricsRecorder(factory);
         var served = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var server = await StreamServer.StartAsync(
-            async (reader, writer) =>
-            {
-                while (await reader.ReadLineAsync() is { Length: > 0 } line)
-                {
-                    writer.Write(line.AsSpan().SequenceEqual("ready\n"u8) ? WhereAmI() : line);
-                    await writer.DrainAsync();
-                }
-
-                writer.Close();
-                await writer.WaitClosedAsync();
-                served.TrySetResult();
-            },
-            "127.0.0.1", 0, new StreamServerOptions { MeterFactory = factory }, cts.Token);
+        var server = await StartLineServerAsync(Echo, new StreamServerOptions { MeterFactory = factory }, cts.Token, served);
         await using var guard = ServerTestKit.Guard(server);
         using var client = await ServerTestKit.ConnectAsync(ServerTestKit.Loopback(server), cts.Token);
 
@@ -68,30 +55,14 @@ public class WriterPipelinedAnswersTests
     {
         Assert.SkipUnless(EventLoop.IsEnabled, "Writes are held only on the event loop (Linux).");
         using var cts = ServerTestKit.Timeout();
-        var server = await StreamServer.StartAsync(
-            async (reader, writer) =>
+        var server = await StartLineServerAsync(
+            (line, writer) =>
             {
-                while (await reader.ReadLineAsync() is { Length: > 0 } line)
-                {
-                    if (line.AsSpan().SequenceEqual("ready\n"u8))
-                    {
-                        writer.Write(WhereAmI());
-                        continue;
-                    }
-
-                    if (line.AsSpan().SequenceEqual("QUIT\n"u8))
-                    {
-                        writer.Write("bye\n"u8);
-                        writer.Close();
-                        await writer.WaitClosedAsync();
-                        return;
-                    }
-
-                    writer.Write(line);
-                    await writer.DrainAsync();
-                }
+                bool quit = line.AsSpan().SequenceEqual("QUIT\n"u8);
+                writer.Write(quit ? "bye\n"u8 : line);
+                return !quit;
             },
-            "127.0.0.1", 0, cancellationToken: cts.Token);
+            null, cts.Token);
         await using var guard = ServerTestKit.Guard(server);
         using var client = await ServerTestKit.ConnectAsync(ServerTestKit.Loopback(server), cts.Token);
 
@@ -110,18 +81,12 @@ public class WriterPipelinedAnswersTests
         using var cts = ServerTestKit.Timeout();
         const int Requests = 64;
         const int AnswerSize = 20 * 1024;
-        var server = await StreamServer.StartAsync(
-            async (reader, writer) =>
+        var server = await StartLineServerAsync(
+            (line, writer) =>
             {
-                while (await reader.ReadLineAsync() is { Length: > 0 } line)
-                {
-                    writer.Write(line.AsSpan().SequenceEqual("ready\n"u8) ? WhereAmI() : Enumerable.Repeat(line[0], AnswerSize).ToArray());
-                    await writer.DrainAsync();
-                }
-
-                writer.Close();
+                writer.Write(Enumerable.Repeat(line[0], AnswerSize).ToArray());
+                return true;
             },
-            "127.0.0.1", 0,
             new StreamServerOptions { WriteHighWaterMark = 32 * 1024, WriteLowWaterMark = 8 * 1024 }, cts.Token);
         await using var guard = ServerTestKit.Guard(server);
         using var client = await ServerTestKit.ConnectAsync(ServerTestKit.Loopback(server), cts.Token);
@@ -152,26 +117,21 @@ public class WriterPipelinedAnswersTests
         // waits again, in the order they were written.
         Assert.SkipUnless(EventLoop.IsEnabled, "Writes are held only on the event loop (Linux).");
         using var cts = ServerTestKit.Timeout();
-        var server = await StreamServer.StartAsync(
-            async (reader, writer) =>
+        var server = await StartLineServerAsync(
+            (line, writer) =>
             {
-                while (await reader.ReadLineAsync() is { Length: > 0 } line)
+                writer.Write(line);
+                if (line.AsSpan().SequenceEqual("x\n"u8))
                 {
-                    writer.Write(line.AsSpan().SequenceEqual("ready\n"u8) ? WhereAmI() : line);
-                    if (line.AsSpan().SequenceEqual("x\n"u8))
-                    {
-                        // Joined at once, so the write happens while this code still holds the loop's thread.
-                        var other = new Thread(() => writer.Write("from another thread\n"u8));
-                        other.Start();
-                        other.Join();
-                    }
-
-                    await writer.DrainAsync();
+                    // Joined at once, so the write happens while this code still holds the loop's thread.
+                    var other = new Thread(() => writer.Write("from another thread\n"u8));
+                    other.Start();
+                    other.Join();
                 }
 
-                writer.Close();
+                return true;
             },
-            "127.0.0.1", 0, cancellationToken: cts.Token);
+            null, cts.Token);
         await using var guard = ServerTestKit.Guard(server);
         using var client = await ServerTestKit.ConnectAsync(ServerTestKit.Loopback(server), cts.Token);
 
@@ -181,6 +141,40 @@ public class WriterPipelinedAnswersTests
 
         Assert.Equal("w\nx\nfrom another thread\ny\n", Encoding.ASCII.GetString(await ServerTestKit.ReceiveToEndAsync(client, cts.Token)));
     }
+
+    private static bool Echo(byte[] line, StreamWriter writer)
+    {
+        writer.Write(line);
+        return true;
+    }
+
+    // A line server: answers "ready" with where it ran (see ReachTheLoopAsync) and every other line with answer,
+    // draining after each, until EOF or until answer returns false; then closes and waits for the close.
+    private static Task<StreamServer> StartLineServerAsync(
+        Func<byte[], StreamWriter, bool> answer, StreamServerOptions? options, CancellationToken cancellationToken,
+        TaskCompletionSource? served = null) =>
+        StreamServer.StartAsync(
+            async (reader, writer) =>
+            {
+                while (await reader.ReadLineAsync() is { Length: > 0 } line)
+                {
+                    if (line.AsSpan().SequenceEqual("ready\n"u8))
+                    {
+                        writer.Write(WhereAmI());
+                    }
+                    else if (!answer(line, writer))
+                    {
+                        break;
+                    }
+
+                    await writer.DrainAsync();
+                }
+
+                writer.Close();
+                await writer.WaitClosedAsync();
+                served?.TrySetResult();
+            },
+            "127.0.0.1", 0, options, cancellationToken);
 
     // Only code the loop runs has its writes held. The callback's first read may be served on the thread that started
     // it; once a read has been answered from the loop's thread, the callback's next read waits there, and the next

@@ -53,25 +53,7 @@ internal sealed partial class SocketTransport : IEventLoopHandler
     }
 
     /// <summary>Gets a task that completes when the event-loop receiver has ended; made only when asked for.</summary>
-    private Task ReceiverEndedTask
-    {
-        get
-        {
-            if (Volatile.Read(ref _receiverDone) != 0)
-            {
-                return Task.CompletedTask;
-            }
-
-            var made = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            TaskCompletionSource ended = Interlocked.CompareExchange(ref _receiverEnded, made, null) ?? made;
-            if (Volatile.Read(ref _receiverDone) != 0)
-            {
-                ended.TrySetResult();
-            }
-
-            return ended.Task;
-        }
-    }
+    private Task ReceiverEndedTask => GetOrMakeTask(ref _receiverEnded, ref _receiverDone);
 
     /// <inheritdoc/>
     void IEventLoopHandler.OnReady(bool hangUp)

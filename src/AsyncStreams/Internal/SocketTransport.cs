@@ -106,24 +106,28 @@ internal sealed partial class SocketTransport
     }
 
     /// <summary>Gets a task that completes once the socket is closed and the reader has seen the end.</summary>
-    internal Task Closed
+    internal Task Closed => GetOrMakeTask(ref _closed, ref _closedDone);
+
+    /// <summary>
+    /// Gets the task in <paramref name="slot"/>, making it on first request, completed if <paramref name="done"/> is
+    /// set. The completing side sets <paramref name="done"/> and then completes whatever task is in the slot; each
+    /// side publishes its own with a full fence before reading the other's, so the task completes whichever is first.
+    /// </summary>
+    private static Task GetOrMakeTask(ref TaskCompletionSource? slot, ref int done)
     {
-        get
+        if (Volatile.Read(ref slot) is { } existing)
         {
-            if (Volatile.Read(ref _closed) is { } existing)
-            {
-                return existing.Task;
-            }
-
-            var made = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            TaskCompletionSource closed = Interlocked.CompareExchange(ref _closed, made, null) ?? made;
-            if (Volatile.Read(ref _closedDone) != 0)
-            {
-                closed.TrySetResult();
-            }
-
-            return closed.Task;
+            return existing.Task;
         }
+
+        var made = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        TaskCompletionSource task = Interlocked.CompareExchange(ref slot, made, null) ?? made;
+        if (Volatile.Read(ref done) != 0)
+        {
+            task.TrySetResult();
+        }
+
+        return task.Task;
     }
 
     /// <summary>Gets whether the close has completed (<see cref="Closed"/> has, or would have, completed), without making its task.</summary>

@@ -140,6 +140,14 @@ internal sealed partial class SocketTransport
     /// </summary>
     private void SendHeldWrites()
     {
+        // Called after every receive's processing, usually with nothing held. Only the holding thread sets the flag,
+        // so a clear flag read without the lock is final: that thread would see its own setting, and for any other
+        // thread a clear flag means the held bytes were already taken.
+        if (!Volatile.Read(ref _held))
+        {
+            return;
+        }
+
         lock (_lock)
         {
             if (!_held)

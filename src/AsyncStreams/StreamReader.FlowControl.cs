@@ -19,7 +19,7 @@ public sealed partial class StreamReader
     internal long ReceivedBytes => Volatile.Read(ref _received);
 
     /// <summary>Gets the number of bytes buffered and not consumed by a read.</summary>
-    internal long BufferedBytes => Math.Max(0, Volatile.Read(ref _received) - Volatile.Read(ref _consumed));
+    internal long BufferedBytes => Math.Max(0, ReceivedBytes - ConsumedBytes);
 
     private bool IsReceivePaused => Volatile.Read(ref _roomWaiter) is not null;
 

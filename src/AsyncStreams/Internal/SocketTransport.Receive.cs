@@ -58,11 +58,7 @@ internal sealed partial class SocketTransport
                     return;
                 }
 
-                Memory<byte> memory = input.GetMemory(receiveSize);
-                if (memory.Length > maxReceiveSize)
-                {
-                    memory = memory[..maxReceiveSize];
-                }
+                Memory<byte> memory = ReceiveMemory(input, receiveSize, maxReceiveSize);
 
                 int received = _socket.Receive(memory.Span, SocketFlags.None, out SocketError error);
                 if (error == SocketError.WouldBlock)
@@ -81,15 +77,7 @@ internal sealed partial class SocketTransport
                     return;
                 }
 
-                if (received == memory.Length)
-                {
-                    receiveSize = Math.Min(receiveSize * 2, maxReceiveSize);
-                }
-                else if (received < ReceiveSizeHint)
-                {
-                    receiveSize = ReceiveSizeHint;
-                }
-
+                receiveSize = NextReceiveSize(receiveSize, received, memory.Length, maxReceiveSize);
                 input.Advance(received);
                 OnReceived(received);
                 if (!await FeedAsync(input, cancellationToken).ConfigureAwait(false))
@@ -103,6 +91,25 @@ internal sealed partial class SocketTransport
             OnReceiveFailed(ex);
         }
     }
+
+    /// <summary>The pipe's memory for the next receive: at least <paramref name="size"/> bytes, at most <paramref name="max"/>.</summary>
+    private static Memory<byte> ReceiveMemory(PipeWriter input, int size, int max)
+    {
+        Memory<byte> memory = input.GetMemory(size);
+        return memory.Length > max ? memory[..max] : memory;
+    }
+
+    /// <summary>Bulk transfers (receives that fill their buffer) double the size up to <paramref name="max"/>; a short receive resets it.</summary>
+    private static int NextReceiveSize(int size, int received, int bufferLength, int max) =>
+        received == bufferLength ? Math.Min(size * 2, max)
+        : received < ReceiveSizeHint ? ReceiveSizeHint
+        : size;
+
+    /// <summary>
+    /// Says whether nobody will read any more after a flush: the reader was completed, or every read now throws its
+    /// exception. asyncio leaves such a transport paused; stopping receiving keeps a flooding peer from filling memory.
+    /// </summary>
+    private bool ReaderGone(in FlushResult flush) => flush.IsCompleted || _reader.Exception is not null;
 
     /// <summary>Feeds the reader from a TLS stream; zero-byte reads let the stream release its buffer while idle.</summary>
     private async Task ReceiveTlsAsync(SslStream ssl, CancellationToken cancellationToken)
@@ -189,10 +196,8 @@ internal sealed partial class SocketTransport
     private async ValueTask<bool> FeedAsync(PipeWriter input, CancellationToken cancellationToken)
     {
         FlushResult flush = await input.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-        if (flush.IsCompleted || _reader.Exception is not null)
+        if (ReaderGone(flush))
         {
-            // Nobody will read any more: the reader was completed, or every read now throws its exception.
-            // asyncio leaves such a transport paused; stopping here keeps a flooding peer from filling memory.
             return false;
         }
 

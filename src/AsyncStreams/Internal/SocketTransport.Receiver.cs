@@ -107,16 +107,11 @@ internal sealed partial class SocketTransport : IEventLoopHandler
             {
                 if (Volatile.Read(ref _receiverStop) != 0)
                 {
-                    Volatile.Write(ref _receiverState, ReceiverEnded);
                     EndStoppedReceiver();
                     return;
                 }
 
-                Memory<byte> memory = input.GetMemory(_receiveSize);
-                if (memory.Length > maxReceiveSize)
-                {
-                    memory = memory[..maxReceiveSize];
-                }
+                Memory<byte> memory = ReceiveMemory(input, _receiveSize, maxReceiveSize);
 
                 int received = SocketSyscalls.Receive(handle, memory.Span, out SocketError error);
                 if (error == SocketError.WouldBlock)
@@ -136,28 +131,18 @@ internal sealed partial class SocketTransport : IEventLoopHandler
 
                 if (received == 0)
                 {
-                    Volatile.Write(ref _receiverState, ReceiverEnded);
                     OnPeerEof();
                     EndReceiver();
                     return;
                 }
 
-                // Bulk transfers (full buffers) double the size up to the bound; a short receive resets it.
                 bool filled = received == memory.Length;
-                if (filled)
-                {
-                    _receiveSize = Math.Min(_receiveSize * 2, maxReceiveSize);
-                }
-                else if (received < ReceiveSizeHint)
-                {
-                    _receiveSize = ReceiveSizeHint;
-                }
+                _receiveSize = NextReceiveSize(_receiveSize, received, memory.Length, maxReceiveSize);
 
                 input.Advance(received);
                 OnReceived(received);
                 if (!Feed(input, out bool paused))
                 {
-                    Volatile.Write(ref _receiverState, ReceiverEnded);
                     EndReceiver();
                     return;
                 }
@@ -177,7 +162,6 @@ internal sealed partial class SocketTransport : IEventLoopHandler
         }
         catch (Exception ex)
         {
-            Volatile.Write(ref _receiverState, ReceiverEnded);
             OnReceiveFailed(ex);
             EndReceiver();
         }
@@ -208,10 +192,8 @@ internal sealed partial class SocketTransport : IEventLoopHandler
         FlushResult flush = flushing.IsCompleted
             ? flushing.Result
             : throw new InvalidOperationException("The reader's pipe did not accept the received bytes at once.");
-        if (flush.IsCompleted || _reader.Exception is not null)
+        if (ReaderGone(flush))
         {
-            // Nobody will read any more: the reader was completed, or every read now throws its exception.
-            // asyncio leaves such a transport paused; ending here keeps a flooding peer from filling memory.
             return false;
         }
 
@@ -299,9 +281,12 @@ internal sealed partial class SocketTransport : IEventLoopHandler
         EndReceiver();
     }
 
-    /// <summary>Removes the registration and completes <see cref="ReceiveTask"/>; the receiver has ended.</summary>
+    /// <summary>Marks the receiver ended, removes the registration and completes <see cref="ReceiveTask"/>.</summary>
     private void EndReceiver()
     {
+        // A stop that comes meanwhile (the reader's end may run code that closes) sees a running receiver and leaves
+        // the end to it, so whichever path ends the receiver, it ends once, here.
+        Volatile.Write(ref _receiverState, ReceiverEnded);
         Volatile.Read(ref _loop)?.Unregister(_loopId);
         Interlocked.Exchange(ref _receiverDone, 1);
         Volatile.Read(ref _receiverEnded)?.TrySetResult();

@@ -12,7 +12,9 @@ using System.Text;
 /// into every .NET server (DOTNET_STARTUP_HOOKS) and names a Unix socket path in
 /// ASYNCSTREAMS_BENCH_STATS; without that variable the hook does nothing. A client connects, sends one
 /// command line and reads one JSON line back: <c>stats</c> reports the counters as they are,
-/// <c>gc</c> first forces a full compacting collection so that the heap size is the live heap.
+/// <c>gc</c> first forces a full compacting collection so that the heap size is the live heap, and
+/// <c>gc-decommit</c> then runs an aggressive one, which also returns the GC's free memory to the system
+/// (the GC otherwise keeps it committed for the next allocations, which RSS counts).
 /// The hook runs on its own thread with blocking sockets, so it never touches the thread pool the server
 /// is measured on, and it is only active during the two queries that bracket a measurement window.
 /// </summary>
@@ -51,6 +53,11 @@ internal static class StartupHook
                 if (command == "gc")
                 {
                     CollectEverything();
+                }
+                else if (command == "gc-decommit")
+                {
+                    CollectEverything();
+                    GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
                 }
 
                 client.Send(Encoding.ASCII.GetBytes(Snapshot() + "\n"));

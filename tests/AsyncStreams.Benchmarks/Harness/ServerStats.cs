@@ -28,9 +28,10 @@ internal sealed record ServerStats(
 
     /// <summary>
     /// Queries the server at <paramref name="path"/>; with <paramref name="collect"/> the server first runs
-    /// a full compacting GC so that the heap figures are the live heap. Returns null without a path.
+    /// a full compacting GC so that the heap figures are the live heap, and with <paramref name="decommit"/>
+    /// also an aggressive one that returns the GC's free memory to the system. Returns null without a path.
     /// </summary>
-    public static ServerStats? Query(string? path, bool collect = false)
+    public static ServerStats? Query(string? path, bool collect = false, bool decommit = false)
     {
         if (string.IsNullOrEmpty(path))
         {
@@ -41,7 +42,7 @@ internal sealed record ServerStats(
         socket.ReceiveTimeout = 30_000;
         socket.SendTimeout = 30_000;
         socket.Connect(new UnixDomainSocketEndPoint(path));
-        socket.Send(Encoding.ASCII.GetBytes(collect ? "gc\n" : "stats\n"));
+        socket.Send(Encoding.ASCII.GetBytes(decommit ? "gc-decommit\n" : collect ? "gc\n" : "stats\n"));
         var buffer = new byte[4096];
         var length = 0;
         while (length < buffer.Length)

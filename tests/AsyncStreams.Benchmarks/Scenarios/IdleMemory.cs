@@ -14,13 +14,19 @@ internal sealed record IdleMemoryResult(
     long? HeapBeforeBytes,
     long? HeapAfterBytes,
     double? HeapBytesPerConnection,
+    long? RssDecommittedBeforeBytes,
+    long? RssDecommittedAfterBytes,
+    double? RssDecommittedBytesPerConnection,
     double SecondsToOpen,
     IReadOnlyList<string> Errors);
 
 /// <summary>
 /// Idle memory: opens N connections, does one echo on each, lets them sit, and reports what each costs the
 /// server: the growth of its resident set (native and managed) and, for .NET servers, of its live managed
-/// heap after a full collection, both divided by N.
+/// heap after a full collection, both divided by N. For .NET servers it also reads RSS after a collection that
+/// returns the GC's free memory to the system: the plain RSS growth includes memory the GC keeps committed for
+/// future allocations (its budget grows with the live heap), which no connection holds, while the growth after
+/// decommitting is what the connections keep: their live objects plus native memory.
 /// </summary>
 internal static class IdleMemory
 {
@@ -62,6 +68,7 @@ internal static class IdleMemory
         Thread.Sleep(settle);
         var heapBefore = ServerStats.Query(statsPath, collect: true)?.TotalMemory;
         var rssBefore = ProcStat.RssBytes(pid);
+        var rssDecommittedBefore = RssAfterDecommit(statsPath, pid);
 
         var open = new List<Socket>(connections);
         var started = DateTime.UtcNow;
@@ -83,6 +90,7 @@ internal static class IdleMemory
         Thread.Sleep(settle);
         var heapAfter = ServerStats.Query(statsPath, collect: true)?.TotalMemory;
         var rssAfter = ProcStat.RssBytes(pid);
+        var rssDecommittedAfter = RssAfterDecommit(statsPath, pid);
         foreach (var socket in open)
         {
             Sockets.Reset(socket);
@@ -97,7 +105,14 @@ internal static class IdleMemory
             heapBefore,
             heapAfter,
             heapAfter - heapBefore is { } heapDelta ? heapDelta / (double)n : null,
+            rssDecommittedBefore,
+            rssDecommittedAfter,
+            rssDecommittedAfter - rssDecommittedBefore is { } decommittedDelta ? decommittedDelta / (double)n : null,
             secondsToOpen,
             errors);
     }
+
+    /// <summary>The server's RSS after its GC has returned free memory to the system; null for servers without the stats hook.</summary>
+    private static long? RssAfterDecommit(string? statsPath, int pid) =>
+        ServerStats.Query(statsPath, decommit: true) is null ? null : ProcStat.RssBytes(pid);
 }

@@ -43,6 +43,12 @@ internal static class ProcStat
     /// <summary>Returns the resident set size in bytes (VmRSS).</summary>
     public static long RssBytes(int pid) => StatusKilobytes(pid, "VmRSS:") * 1024;
 
+    /// <summary>
+    /// Returns the resident anonymous memory in bytes (RssAnon): the heaps, managed and native, without the code and
+    /// data pages mapped from files (shared libraries, assemblies) or shared memory (the JIT's code mappings).
+    /// </summary>
+    public static long AnonymousBytes(int pid) => StatusKilobytes(pid, "RssAnon:") * 1024;
+
     /// <summary>Returns the peak resident set size in bytes since the process started (VmHWM).</summary>
     public static long PeakRssBytes(int pid) => StatusKilobytes(pid, "VmHWM:") * 1024;
 

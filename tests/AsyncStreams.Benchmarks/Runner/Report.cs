@@ -122,12 +122,12 @@ internal static class Report
 
         md.AppendLine(C, $"## Idle memory: {report.Settings.IdleConnections} connections after one 1 KiB echo each");
         md.AppendLine();
-        md.AppendLine("| server | ΔRSS per connection | ΔRSS after the GC decommits | Δmanaged heap per connection | seconds to open | errors |");
+        md.AppendLine("| server | ΔRSS per connection | Δanonymous memory (RssAnon; .NET: after the GC decommits) | Δmanaged heap per connection | seconds to open | errors |");
         md.AppendLine("|---|---|---|---|---|---|");
         foreach (var r in report.Memory)
         {
             var i = r.Idle;
-            md.AppendLine(C, $"| {r.Server} | {Bytes(i?.RssBytesPerConnection)} | {Bytes(i?.RssDecommittedBytesPerConnection)} | {Bytes(i?.HeapBytesPerConnection)} | " +
+            md.AppendLine(C, $"| {r.Server} | {Bytes(i?.RssBytesPerConnection)} | {Bytes(i?.AnonymousBytesPerConnection)} | {Bytes(i?.HeapBytesPerConnection)} | " +
                 $"{i?.SecondsToOpen:F2} | {r.IdleError ?? string.Join("; ", i?.Errors ?? [])} |");
         }
 

@@ -278,7 +278,7 @@ internal static class RunAll
 
             idle = JsonSerializer.Deserialize<IdleMemoryResult>(ChildProcess.RunVerb(settings.ClientCpu, arguments, TimeSpan.FromMinutes(5)), LoadClient.Json);
             Log($"memory {spec.Name,-19} idle: {idle?.RssBytesPerConnection:F0} B RSS/connection " +
-                $"({(idle?.RssDecommittedBytesPerConnection is { } d ? d.ToString("F0", CultureInfo.InvariantCulture) : "-")} B after decommit), " +
+                $"({idle?.AnonymousBytesPerConnection:F0} B anonymous), " +
                 $"{(idle?.HeapBytesPerConnection is { } h ? h.ToString("F0", CultureInfo.InvariantCulture) : "-")} B heap/connection");
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException or JsonException)

@@ -94,7 +94,7 @@ public sealed partial class StreamServer
 
     private void Dispatch(Socket socket)
     {
-        var connection = new ServerConnection(socket, _callback, _ssl, _settings, _logger, _connectionEnded);
+        var connection = new ServerConnection(socket, _connectionSetup);
         var admitted = false;
         var overLimit = false;
         lock (_gate)

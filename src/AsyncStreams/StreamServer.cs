@@ -22,7 +22,6 @@ namespace AsyncStreams;
 /// </remarks>
 public sealed partial class StreamServer : IAsyncDisposable
 {
-    private readonly Func<StreamReader, StreamWriter, Task> _callback;
     private readonly Socket[] _listeners;
     private readonly EndPoint[] _endPoints;
     private readonly SslServerAuthenticationOptions? _ssl;
@@ -31,8 +30,8 @@ public sealed partial class StreamServer : IAsyncDisposable
     private readonly ServerHooks _hooks;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
-    private readonly HashSet<ServerConnection> _connections = [];
-    private readonly Action<ServerConnection> _connectionEnded;
+    private readonly HashSet<ServerConnection> _connections = new(ServerConnection.Comparer);
+    private readonly ServerConnectionSetup _connectionSetup;
     private readonly CancellationTokenSource _closing = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly KeyValuePair<string, object?>[] _metricsTags;
@@ -44,15 +43,14 @@ public sealed partial class StreamServer : IAsyncDisposable
         Func<StreamReader, StreamWriter, Task> callback, Socket[] listeners, StreamServerOptions options,
         TransportSettings settings, ServerHooks hooks, ILogger logger)
     {
-        _callback = callback;
         _listeners = listeners;
         _endPoints = Array.ConvertAll(listeners, static listener => listener.LocalEndPoint!);
         _ssl = options.Ssl;
         _maxConnections = options.MaxConnections;
         _settings = settings;
         _hooks = hooks;
-        _connectionEnded = OnConnectionEnded; // One delegate for every connection, not one each.
         _logger = logger;
+        _connectionSetup = new ServerConnectionSetup(callback, _ssl, settings, logger, OnConnectionEnded); // Shared by every connection.
         _metricsTags = MetricsTags.Server(listeners[0].AddressFamily == AddressFamily.Unix, _ssl is not null);
     }
 

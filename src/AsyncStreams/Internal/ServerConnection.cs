@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
 
 namespace AsyncStreams.Internal;
 
@@ -21,31 +20,30 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, ITransportClosedOb
     private const int CloseRequested = 1;
     private const int AbortRequested = 2;
 
+    private static int s_lastHash;
+
+    // Held by every idle connection, so kept small: what the server's connections share is one reference, and the
+    // request/start handshake locks the connection itself (a thin lock in its header) rather than a Lock of 40 B.
+    // The header can hold that lock only while it holds no identity hash code, so the server's set of connections
+    // hashes them by _hash (see Comparer) instead.
+    private readonly int _hash = Interlocked.Increment(ref s_lastHash);
     private readonly Socket _socket;
     private readonly EndPoint? _remoteEndPoint;
-    private readonly Func<StreamReader, StreamWriter, Task> _callback;
-    private readonly SslServerAuthenticationOptions? _ssl;
-    private readonly TransportSettings _settings;
-    private readonly ILogger _logger;
-    private readonly Action<ServerConnection> _ended;
-    private readonly Lock _gate = new();
+    private readonly ServerConnectionSetup _setup;
     private StreamWriter? _writer;
     private Task? _callbackTask;   // The running callback's task, for its continuation.
     private int _request;
     private int _hasEnded;
 
-    internal ServerConnection(
-        Socket socket, Func<StreamReader, StreamWriter, Task> callback, SslServerAuthenticationOptions? ssl,
-        TransportSettings settings, ILogger logger, Action<ServerConnection> ended)
+    internal ServerConnection(Socket socket, ServerConnectionSetup setup)
     {
         _socket = socket;
-        _callback = callback;
-        _ssl = ssl;
-        _settings = settings;
-        _logger = logger;
-        _ended = ended;
+        _setup = setup;
         _remoteEndPoint = TryGetRemoteEndPoint(socket);
     }
+
+    /// <summary>Gets the comparer for sets of connections: by reference, hashed without the object header's hash code.</summary>
+    internal static IEqualityComparer<ServerConnection> Comparer { get; } = new IdentityComparer();
 
     /// <summary>Gets when the connection was accepted, as a <see cref="System.Diagnostics.Stopwatch"/> timestamp (for its duration metric).</summary>
     internal long AcceptedAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -78,7 +76,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, ITransportClosedOb
         Task callback;
         try
         {
-            callback = _callback(reader, writer);
+            callback = _setup.Callback(reader, writer);
         }
 #pragma warning disable CA1031 // A failing callback must not take the server down; it is logged and its connection closed.
         catch (Exception ex)
@@ -115,7 +113,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, ITransportClosedOb
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            _logger.CallbackFailed(_remoteEndPoint, ex);
+            _setup.Logger.CallbackFailed(_remoteEndPoint, ex);
         }
 
         // asyncio closes the transport when the callback fails; a callback that returns without closing is
@@ -129,17 +127,17 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, ITransportClosedOb
         int request;
         try
         {
-            if (_ssl is not null)
+            if (_setup.Ssl is { } options)
             {
-                ssl = await Connection.AuthenticateAsServerAsync(_socket, _ssl, _settings, cancellationToken).ConfigureAwait(false);
+                ssl = await Connection.AuthenticateAsServerAsync(_socket, options, _setup.Settings, cancellationToken).ConfigureAwait(false);
             }
 
-            lock (_gate)
+            lock (this)
             {
                 request = _request;
                 if (request == Open)
                 {
-                    var started = Connection.Start(_socket, ssl, _settings, this);
+                    var started = Connection.Start(_socket, ssl, _setup.Settings, this);
                     _writer = started.Writer;
                     return started;
                 }
@@ -151,13 +149,13 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, ITransportClosedOb
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            if (_ssl is not null && ssl is null)
+            if (_setup.Ssl is not null && ssl is null)
             {
-                _logger.TlsHandshakeFailed(_remoteEndPoint, ex);
+                _setup.Logger.TlsHandshakeFailed(_remoteEndPoint, ex);
             }
             else
             {
-                _logger.ConnectionStartFailed(_remoteEndPoint, ex);
+                _setup.Logger.ConnectionStartFailed(_remoteEndPoint, ex);
             }
 
             request = Volatile.Read(ref _request);
@@ -171,7 +169,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, ITransportClosedOb
     private void Request(int request)
     {
         StreamWriter? writer;
-        lock (_gate)
+        lock (this)
         {
             if (_request == AbortRequested || (_request == CloseRequested && request == CloseRequested))
             {
@@ -221,7 +219,7 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, ITransportClosedOb
     {
         if (Interlocked.Exchange(ref _hasEnded, 1) == 0)
         {
-            _ended(this);
+            _setup.Ended(this);
         }
     }
 
@@ -236,5 +234,12 @@ internal sealed class ServerConnection : IThreadPoolWorkItem, ITransportClosedOb
             // The peer may already be gone; the address is only used in log messages.
             return null;
         }
+    }
+
+    private sealed class IdentityComparer : IEqualityComparer<ServerConnection>
+    {
+        public bool Equals(ServerConnection? x, ServerConnection? y) => ReferenceEquals(x, y);
+
+        public int GetHashCode(ServerConnection obj) => obj._hash;
     }
 }

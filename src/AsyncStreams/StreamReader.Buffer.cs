@@ -35,11 +35,11 @@ public sealed partial class StreamReader
     private void Refresh()
     {
         ReleaseView();
-        if (!_pipeReader.TryRead(out ReadResult result))
+        if (!PipeReader.TryRead(out ReadResult result))
         {
             // Every unconsumed byte was examined by a cancelled wait: a cancelled pipe read returns them.
-            _pipeReader.CancelPendingRead();
-            var returned = _pipeReader.TryRead(out result);
+            PipeReader.CancelPendingRead();
+            var returned = PipeReader.TryRead(out result);
             Debug.Assert(returned, "A pipe read after CancelPendingRead always returns.");
         }
 
@@ -53,7 +53,7 @@ public sealed partial class StreamReader
     private ValueTask<ReadResult> FillAsync(CancellationToken cancellationToken)
     {
         ReleaseView();
-        ValueTask<ReadResult> pending = _pipeReader.ReadAsync(cancellationToken);
+        ValueTask<ReadResult> pending = PipeReader.ReadAsync(cancellationToken);
         if (!pending.IsCompleted)
         {
             // asyncio's _wait_for_data resumes a paused transport: a read that needs more than is buffered
@@ -83,7 +83,7 @@ public sealed partial class StreamReader
             return;
         }
 
-        _pipeReader.AdvanceTo(_buffer.Start, _buffer.End);
+        PipeReader.AdvanceTo(_buffer.Start, _buffer.End);
         _viewAbandoned = !_buffer.IsEmpty;
         _holding = false;
         _inputCompleted = false;

@@ -3,9 +3,17 @@ using System.IO.Pipelines;
 namespace AsyncStreams;
 
 // The feeder's end of the pipe. It forwards to the pipe's writer and counts the bytes each flush makes
-// visible, which is what BufferedBytes, AtEof and the staleness check of the reader's view rely on.
+// visible, which is what BufferedBytes, AtEof and the staleness check of the reader's view rely on. It is a
+// struct over the reader, not a PipeWriter object of its own: every connection's reader has one.
 public sealed partial class StreamReader
 {
+    // Bytes advanced since the last flush: written into the pipe but not yet visible to the reader. Only the
+    // feeder (one at a time) and FeedEof touch it.
+    private long _unflushed;
+
+    /// <summary>Gets the feeder's end of the reader's pipe; the receive loop of a connection writes here.</summary>
+    internal FeedInput Input => new(this);
+
     private void CountReceived(long bytes)
     {
         if (bytes != 0)
@@ -14,53 +22,48 @@ public sealed partial class StreamReader
         }
     }
 
-    private sealed class FeedWriter(StreamReader owner, PipeWriter inner) : PipeWriter
+    private void CountUnflushed()
     {
-        // Bytes advanced since the last flush: written into the pipe but not yet visible to the reader.
-        private long _unflushed;
+        var bytes = _unflushed;
+        _unflushed = 0;
+        CountReceived(bytes);
+    }
 
-        public override bool CanGetUnflushedBytes => true;
+    /// <summary>The pipe's writer as the feeder uses it: what it advances is counted as received once flushed.</summary>
+    /// <param name="owner">The reader fed.</param>
+    internal readonly struct FeedInput(StreamReader owner)
+    {
+        /// <summary>Gets the bytes advanced since the last flush.</summary>
+        public long UnflushedBytes => owner._unflushed;
 
-        public override long UnflushedBytes => _unflushed;
+        /// <summary>Gets memory to receive into; see <see cref="PipeWriter.GetMemory"/>.</summary>
+        /// <param name="sizeHint">The least number of bytes wanted, or 0 for any.</param>
+        /// <returns>Memory of at least <paramref name="sizeHint"/> bytes.</returns>
+        public Memory<byte> GetMemory(int sizeHint = 0) => owner._pipe.Writer.GetMemory(sizeHint);
 
-        public override void Advance(int bytes)
+        /// <summary>Gets a span to write into; see <see cref="PipeWriter.GetSpan"/>.</summary>
+        /// <param name="sizeHint">The least number of bytes wanted, or 0 for any.</param>
+        /// <returns>A span of at least <paramref name="sizeHint"/> bytes.</returns>
+        public Span<byte> GetSpan(int sizeHint = 0) => owner._pipe.Writer.GetSpan(sizeHint);
+
+        /// <summary>Marks <paramref name="bytes"/> of the memory or span as written.</summary>
+        /// <param name="bytes">The number of bytes written.</param>
+        public void Advance(int bytes)
         {
-            inner.Advance(bytes);
-            _unflushed += bytes;
+            owner._pipe.Writer.Advance(bytes);
+            owner._unflushed += bytes;
         }
 
-        public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
-
-        public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
-
-        public override void CancelPendingFlush() => inner.CancelPendingFlush();
-
-        // The receive loop ends the stream through FeedEof or by completing this writer; both end up here
-        // or in FeedEof, and a failure completes the reader with that exception, as connection_lost does.
-        public override void Complete(Exception? exception = null)
-        {
-            if (exception is not null)
-            {
-                owner.SetException(exception);
-            }
-
-            owner.FeedEof();
-        }
-
-        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+        /// <summary>Makes the written bytes visible to the reader and wakes a pending read.</summary>
+        /// <param name="cancellationToken">Cancels a flush that waits (the pipe has no pause threshold, so none does).</param>
+        /// <returns>The pipe's flush.</returns>
+        public ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken)
         {
             // The pipe commits the bytes before FlushAsync returns, and never waits since it has no pause
             // threshold. Counting afterwards keeps the count at or below what the reader can see.
-            ValueTask<FlushResult> flush = inner.FlushAsync(cancellationToken);
-            CountUnflushed();
+            ValueTask<FlushResult> flush = owner._pipe.Writer.FlushAsync(cancellationToken);
+            owner.CountUnflushed();
             return flush;
-        }
-
-        public void CountUnflushed()
-        {
-            var bytes = _unflushed;
-            _unflushed = 0;
-            owner.CountReceived(bytes);
         }
     }
 }

@@ -42,8 +42,9 @@ public sealed partial class StreamReader : IAsyncEnumerable<byte[]>
         useSynchronizationContext: false);
 
     private readonly Pipe _pipe;
-    private readonly PipeReader _pipeReader;
-    private readonly FeedWriter _input;
+
+    // The pipe's reader (a field of the pipe; not kept in a field of its own, to keep each connection's reader small).
+    private PipeReader PipeReader => _pipe.Reader;
 
     // Bytes made visible to the reader by the feeder, and bytes consumed by reads. Both only grow; their
     // difference is what is buffered. The feeder writes the first, the read in progress the second.
@@ -71,8 +72,6 @@ public sealed partial class StreamReader : IAsyncEnumerable<byte[]>
         Limit = limit;
 
         _pipe = new Pipe(PipeSettings);
-        _pipeReader = _pipe.Reader;
-        _input = new FeedWriter(this, _pipe.Writer);
     }
 
     /// <summary>Gets the buffer limit given to the constructor.</summary>
@@ -89,9 +88,6 @@ public sealed partial class StreamReader : IAsyncEnumerable<byte[]>
     /// <value>The exception every read throws, or <see langword="null"/> (the default).</value>
     /// <remarks>asyncio equivalent: <c>StreamReader.exception()</c>.</remarks>
     public Exception? Exception => _exception?.SourceException;
-
-    /// <summary>Gets the feeder's end of the reader's pipe; the receive loop of a connection writes here.</summary>
-    internal PipeWriter Input => _input;
 
     /// <summary>Appends bytes to the buffer and wakes a pending read.</summary>
     /// <param name="data">The bytes to append; an empty span does nothing.</param>
@@ -114,17 +110,18 @@ public sealed partial class StreamReader : IAsyncEnumerable<byte[]>
         }
 
         var hint = 0;
+        FeedInput input = Input;
         while (!data.IsEmpty)
         {
-            Span<byte> span = _input.GetSpan(hint);
+            Span<byte> span = input.GetSpan(hint);
             var n = Math.Min(span.Length, data.Length);
             data[..n].CopyTo(span);
-            _input.Advance(n);
+            input.Advance(n);
             data = data[n..];
             hint = Math.Min(data.Length, MaximumFeedSegmentSize);
         }
 
-        ValueTask<FlushResult> flush = _input.FlushAsync(CancellationToken.None);
+        ValueTask<FlushResult> flush = input.FlushAsync(CancellationToken.None);
         Debug.Assert(flush.IsCompleted, "The pipe has no pause threshold, so a flush never waits.");
         flush.GetAwaiter().GetResult();
     }
@@ -145,7 +142,7 @@ public sealed partial class StreamReader : IAsyncEnumerable<byte[]>
         _pipe.Writer.Complete();
 
         // Completing the pipe commits bytes the receive loop advanced but did not flush; count them too.
-        _input.CountUnflushed();
+        CountUnflushed();
         Interlocked.MemoryBarrier();
         ResumeReceivingIfAllowed();
     }
@@ -160,7 +157,7 @@ public sealed partial class StreamReader : IAsyncEnumerable<byte[]>
         _exception = ExceptionDispatchInfo.Capture(exception);
 
         // Wakes a read waiting on the pipe; the read sees the exception when it checks the state again.
-        _pipeReader.CancelPendingRead();
+        PipeReader.CancelPendingRead();
         Interlocked.MemoryBarrier();
         ResumeReceivingIfAllowed();
     }

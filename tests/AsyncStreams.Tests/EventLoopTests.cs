@@ -135,6 +135,80 @@ public class EventLoopTests
         Assert.True(EventLoop.RegistrationCount < 40, $"{EventLoop.RegistrationCount} registrations left");
     }
 
+    [Fact]
+    public async Task EndedRegistration_ItsSlotReused_EventsOfTheOldSocketDoNotReachTheNewHandler()
+    {
+        Assert.SkipUnless(EventLoop.IsEnabled, "The event loop runs on Linux only.");
+        using var cts = ServerTestKit.Timeout();
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        listener.Listen(64);
+        var pairs = new List<(Socket Client, Socket Server)>();
+        try
+        {
+            // A registration ends (its socket stays open, so epoll still reports it) and the next registration on the
+            // same loop takes its slot. Other tests register connections at the same time and may take the slot
+            // first, so this tries a few times.
+            RecordingHandler? old = null;
+            RecordingHandler? current = null;
+            (Socket Client, Socket Server) oldPair = default, currentPair = default;
+            for (var attempt = 0; attempt < 20 && current is null; attempt++)
+            {
+                oldPair = await ConnectPairAsync(listener, pairs, cts.Token);
+                var first = new RecordingHandler();
+                EventLoop loop = RegisterOnAnyLoop(oldPair.Server, first);
+                loop.Unregister(first.RegistrationId);
+                currentPair = await ConnectPairAsync(listener, pairs, cts.Token);
+                var second = new RecordingHandler { Socket = currentPair.Server };
+                Assert.True(loop.TryAdd(currentPair.Server, second));
+                if ((uint)second.RegistrationId == (uint)first.RegistrationId)
+                {
+                    (old, current) = (first, second);
+                }
+                else
+                {
+                    loop.Unregister(second.RegistrationId);
+                }
+            }
+
+            Assert.True(current is not null, "no registration reused an ended one's slot in 20 attempts");
+            Assert.NotEqual(old!.RegistrationId, current.RegistrationId);
+
+            // The old socket's event comes first (epoll reports in order of readiness), so by the time the new socket's
+            // own event reaches its handler, a misrouted one would have reached it too.
+            oldPair.Client!.Send("old"u8);
+            currentPair.Client!.Send("new"u8);
+            var hadData = await current.FirstCall.Task.WaitAsync(cts.Token);
+            Assert.True(hadData, "the new handler was called before its socket had data");
+            Assert.Equal(1, current.Calls);
+            Assert.Equal(0, old.Calls);
+            current.Loop!.Unregister(current.RegistrationId);
+
+            EventLoop RegisterOnAnyLoop(Socket socket, RecordingHandler handler)
+            {
+                Assert.True(EventLoop.TryRegister(socket, handler));
+                return handler.Loop!;
+            }
+        }
+        finally
+        {
+            foreach (var (client, server) in pairs)
+            {
+                client.Dispose();
+                server.Dispose();
+            }
+        }
+    }
+
+    private static async Task<(Socket Client, Socket Server)> ConnectPairAsync(Socket listener, List<(Socket, Socket)> pairs, CancellationToken ct)
+    {
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(listener.LocalEndPoint!, ct);
+        var server = await listener.AcceptAsync(ct);
+        pairs.Add((client, server));
+        return (client, server);
+    }
+
     [Theory]
     [InlineData(null, true)]
     [InlineData("0", false)]
@@ -168,5 +242,34 @@ public class EventLoopTests
             .Select(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'))
             .ToList();
         Assert.Equal(loopThreads, names.Contains(LoopThreadPrefix[..15]));
+    }
+
+    /// <summary>A registration's handler that counts its calls and notes whether the first found data waiting.</summary>
+    private sealed class RecordingHandler : IEventLoopHandler
+    {
+        private int _calls;
+
+        public EventLoop? Loop { get; private set; }
+
+        public long RegistrationId { get; private set; }
+
+        public Socket? Socket { get; set; }
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        /// <summary>Completes on the first call: true when the registered socket had data to read.</summary>
+        public TaskCompletionSource<bool> FirstCall { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void OnRegistering(EventLoop loop, long id)
+        {
+            Loop = loop;
+            RegistrationId = id;
+        }
+
+        public void OnReady(bool hangUp)
+        {
+            Interlocked.Increment(ref _calls);
+            FirstCall.TrySetResult(Socket is { } socket && socket.Available > 0);
+        }
     }
 }

@@ -112,29 +112,6 @@ public class StreamReaderFlowControlTests : BoundedReaderTest
     }
 
     [Fact]
-    public async Task InputComplete_WithoutException_EndsTheStream()
-    {
-        var reader = new StreamReader();
-        var read = reader.ReadAsync(-1, Ct);
-        await reader.Input.WriteAsync(Ascii("tail"), Ct);
-        await reader.Input.CompleteAsync();
-        Assert.Equal("tail", Text(await Within(read)));
-        Assert.True(reader.AtEof);
-        Assert.Throws<InvalidOperationException>(() => reader.FeedData(Ascii("x")));
-    }
-
-    [Fact]
-    public async Task InputComplete_WithException_SetsIt()
-    {
-        var reader = new StreamReader();
-        var read = reader.ReadLineAsync(Ct);
-        var error = new IOException("connection reset");
-        await reader.Input.CompleteAsync(error);
-        Assert.Same(error, reader.Exception);
-        Assert.Same(error, await Assert.ThrowsAsync<IOException>(async () => await Within(read)));
-    }
-
-    [Fact]
     public async Task ReceiveLoop_SlowLineReader_BuffersAtMostTwiceLimitPlusOneReceive()
     {
         // A receive loop as the transport runs it: write a received chunk, flush, wait for room.

@@ -8,6 +8,9 @@ internal interface IEventLoopHandler
     /// <param name="id">The registration's key, for <see cref="EventLoop.Unregister"/>.</param>
     void OnRegistering(EventLoop loop, long id);
 
+    /// <summary>Gets the key <see cref="OnRegistering"/> gave; the loop checks it to ignore events of an ended registration.</summary>
+    long RegistrationId { get; }
+
     /// <summary>
     /// Called on the loop's thread for each readiness event of the socket; runs the connection's receiving (and the
     /// code it wakes) up to its next wait. Must not throw.

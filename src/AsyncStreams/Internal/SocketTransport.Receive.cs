@@ -43,7 +43,7 @@ internal sealed partial class SocketTransport
     /// </summary>
     private async Task ReceivePlainAsync(CancellationToken cancellationToken)
     {
-        PipeWriter input = _reader.Input;
+        StreamReader.FeedInput input = _reader.Input;
         int maxReceiveSize = Math.Clamp(_reader.Limit, ReceiveSizeHint, MaxReceiveSize);
         int receiveSize = ReceiveSizeHint;
         try
@@ -93,7 +93,7 @@ internal sealed partial class SocketTransport
     }
 
     /// <summary>The pipe's memory for the next receive: at least <paramref name="size"/> bytes, at most <paramref name="max"/>.</summary>
-    private static Memory<byte> ReceiveMemory(PipeWriter input, int size, int max)
+    private static Memory<byte> ReceiveMemory(StreamReader.FeedInput input, int size, int max)
     {
         Memory<byte> memory = input.GetMemory(size);
         return memory.Length > max ? memory[..max] : memory;
@@ -114,7 +114,7 @@ internal sealed partial class SocketTransport
     /// <summary>Feeds the reader from a TLS stream; zero-byte reads let the stream release its buffer while idle.</summary>
     private async Task ReceiveTlsAsync(SslStream ssl, CancellationToken cancellationToken)
     {
-        PipeWriter input = _reader.Input;
+        StreamReader.FeedInput input = _reader.Input;
         byte[]? discard = null;
         try
         {
@@ -193,7 +193,7 @@ internal sealed partial class SocketTransport
     /// (asyncio's pause_reading / resume_reading).
     /// </summary>
     /// <returns>False when the loop must stop: the reader no longer reads, or the transport asked the loop to stop.</returns>
-    private async ValueTask<bool> FeedAsync(PipeWriter input, CancellationToken cancellationToken)
+    private async ValueTask<bool> FeedAsync(StreamReader.FeedInput input, CancellationToken cancellationToken)
     {
         FlushResult flush = await input.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         if (ReaderGone(flush))

@@ -52,6 +52,9 @@ internal sealed partial class SocketTransport : IEventLoopHandler
         Volatile.Write(ref _loop, loop);
     }
 
+    /// <inheritdoc/>
+    long IEventLoopHandler.RegistrationId => _loopId;
+
     /// <summary>Gets a task that completes when the event-loop receiver has ended; made only when asked for.</summary>
     private Task ReceiverEndedTask => GetOrMakeTask(ref _receiverEnded, ref _receiverDone);
 
@@ -100,7 +103,7 @@ internal sealed partial class SocketTransport : IEventLoopHandler
     {
         try
         {
-            PipeWriter input = _reader.Input;
+            StreamReader.FeedInput input = _reader.Input;
             SafeSocketHandle handle = _socket.SafeHandle;
             int maxReceiveSize = Math.Clamp(_reader.Limit, ReceiveSizeHint, MaxReceiveSize);
             while (true)
@@ -172,7 +175,7 @@ internal sealed partial class SocketTransport : IEventLoopHandler
     /// see <see cref="Write"/>), then pauses while the reader holds more than 2 x Limit (asyncio's pause_reading).
     /// </summary>
     /// <returns>False when receiving must end: the reader no longer reads, or StartTls stopped the receiver.</returns>
-    private bool Feed(PipeWriter input, out bool paused)
+    private bool Feed(StreamReader.FeedInput input, out bool paused)
     {
         paused = false;
         ValueTask<FlushResult> flushing;

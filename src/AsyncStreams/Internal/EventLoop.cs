@@ -107,7 +107,7 @@ internal sealed class EventLoop
     /// <returns>False when the registration failed.</returns>
     internal bool TryAdd(Socket socket, IEventLoopHandler handler)
     {
-        long id = Add(handler);
+        long id = TakeSlot(handler);
         int fd = (int)socket.SafeHandle.DangerousGetHandle();
         if (EventLoopInterop.AddEdgeTriggeredInput(_epoll, fd, (ulong)id) != 0)
         {
@@ -140,7 +140,7 @@ internal sealed class EventLoop
     }
 
     /// <summary>Gives <paramref name="handler"/> a slot and a key, and tells it both before any event can find it.</summary>
-    private long Add(IEventLoopHandler handler)
+    private long TakeSlot(IEventLoopHandler handler)
     {
         lock (_slotsGate)
         {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
+using System.Runtime.InteropServices;
 
 namespace AsyncStreams;
 
@@ -10,8 +11,20 @@ namespace AsyncStreams;
 // Only the read in progress touches these fields.
 public sealed partial class StreamReader
 {
-    // Unconsumed bytes of the open pipe read; empty when no pipe read is open.
-    private ReadOnlySequence<byte> _buffer;
+    // The open pipe read's bytes; default when no pipe read is open. Its first _skip bytes, all within its first
+    // segment, are consumed already: reads served from the first span consume by moving _spanStart (no sequence
+    // arithmetic), and View drops the skipped bytes from the sequence only when a read needs the sequence itself.
+    private ReadOnlySequence<byte> _view;
+    private int _skip;
+
+    // The number of unconsumed bytes of the view.
+    private long _viewLength;
+
+    // The unconsumed part of the view's first segment, when that segment is an array (the pipe's segments are
+    // pooled arrays); otherwise null, with _spanStart == _spanEnd.
+    private byte[]? _spanArray;
+    private int _spanStart;
+    private int _spanEnd;
 
     // Whether a pipe read is open (ReadAsync or TryRead returned and AdvanceTo is still owed).
     private bool _holding;
@@ -27,7 +40,26 @@ public sealed partial class StreamReader
     // True when the view lacks bytes the pipe holds: bytes the feeder made visible after the view was taken (the
     // feeder counts bytes only once they are in the pipe, so a stale view always grows when refreshed), or bytes
     // handed back by a cancelled wait.
-    private bool IsStale => _viewAbandoned || Volatile.Read(ref _received) > _consumed + _buffer.Length;
+    private bool IsStale => _viewAbandoned || Volatile.Read(ref _received) > _consumed + _viewLength;
+
+    // The unconsumed bytes of the open pipe read, as a sequence.
+    private ReadOnlySequence<byte> View
+    {
+        get
+        {
+            if (_skip != 0)
+            {
+                _view = _view.Slice(_skip);
+                _skip = 0;
+            }
+
+            return _view;
+        }
+    }
+
+    // The unconsumed bytes of the view's first segment.
+    private ReadOnlySpan<byte> FirstSpan =>
+        _spanArray is { } array ? new ReadOnlySpan<byte>(array, _spanStart, _spanEnd - _spanStart) : View.FirstSpan;
 
     // Replaces the view with everything the pipe holds now, without waiting. Keeps asyncio's rule that a read
     // decides on the whole buffer: a read that could not be served from the view looks at the latest bytes
@@ -67,7 +99,10 @@ public sealed partial class StreamReader
 
     private void Accept(in ReadResult result)
     {
-        _buffer = result.Buffer;
+        _view = result.Buffer;
+        _skip = 0;
+        _viewLength = _view.Length;
+        CacheFirstSpan();
         _holding = true;
         _viewAbandoned = false;
         _inputCompleted = result.IsCompleted;
@@ -83,11 +118,32 @@ public sealed partial class StreamReader
             return;
         }
 
-        PipeReader.AdvanceTo(_buffer.Start, _buffer.End);
-        _viewAbandoned = !_buffer.IsEmpty;
+        ReadOnlySequence<byte> view = View;
+        PipeReader.AdvanceTo(view.Start, view.End);
+        _viewAbandoned = _viewLength != 0;
         _holding = false;
         _inputCompleted = false;
-        _buffer = default;
+        _view = default;
+        _viewLength = 0;
+        _spanArray = null;
+        _spanStart = 0;
+        _spanEnd = 0;
+    }
+
+    private void CacheFirstSpan()
+    {
+        if (MemoryMarshal.TryGetArray(_view.First, out ArraySegment<byte> segment) && segment.Array is { } array)
+        {
+            _spanArray = array;
+            _spanStart = segment.Offset;
+            _spanEnd = segment.Offset + segment.Count;
+        }
+        else
+        {
+            _spanArray = null;
+            _spanStart = 0;
+            _spanEnd = 0;
+        }
     }
 
     // Removes count bytes from the front of the view: the bytes a read returns or drops.
@@ -98,9 +154,23 @@ public sealed partial class StreamReader
             return;
         }
 
-        _buffer = _buffer.Slice(count);
-        Interlocked.Add(ref _consumed, count);
-        if (_buffer.IsEmpty && !_inputCompleted)
+        if (count < _spanEnd - _spanStart)
+        {
+            // Within the first segment, which keeps some bytes.
+            _spanStart += (int)count;
+            _skip += (int)count;
+        }
+        else
+        {
+            _view = _view.Slice(_skip + count);
+            _skip = 0;
+            CacheFirstSpan();
+        }
+
+        _viewLength -= count;
+        // Only the read in progress writes it; WaitForRoomAsync's process-wide barrier pairs with this store.
+        Volatile.Write(ref _consumed, _consumed + count);
+        if (_viewLength == 0 && !_inputCompleted)
         {
             // Returns the used segments to the pool now, so an idle reader holds no buffer.
             ReleaseView();
@@ -119,7 +189,7 @@ public sealed partial class StreamReader
         }
 
         var result = GC.AllocateUninitializedArray<byte>(checked((int)count));
-        _buffer.Slice(0, count).CopyTo(result);
+        View.Slice(0, count).CopyTo(result);
         Consume(count);
         return result;
     }
@@ -135,14 +205,15 @@ public sealed partial class StreamReader
 
     private int TakeInto(Span<byte> destination)
     {
-        var count = (int)Math.Min(destination.Length, _buffer.Length);
-        if (_buffer.IsSingleSegment)
+        var count = (int)Math.Min(destination.Length, _viewLength);
+        ReadOnlySpan<byte> first = FirstSpan;
+        if (count <= first.Length)
         {
-            _buffer.FirstSpan[..count].CopyTo(destination);
+            first[..count].CopyTo(destination);
         }
         else
         {
-            _buffer.Slice(0, count).CopyTo(destination);
+            View.Slice(0, count).CopyTo(destination);
         }
 
         Consume(count);

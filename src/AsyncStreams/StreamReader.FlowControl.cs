@@ -44,9 +44,13 @@ public sealed partial class StreamReader
 
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        // The exchange is a full fence, pairing with those on the reader's side (Interlocked on _consumed and
-        // _readerWaiting): either this check sees the read's progress, or the read sees this waiter and releases it.
+        // Reads publish their progress with plain stores (_consumed) and then look for a waiter, so a read's store
+        // can still sit in its processor's write buffer while this thread checks it. The process-wide barrier after
+        // publishing the waiter drains those buffers: either the check below sees the read's progress, or the read's
+        // look for a waiter comes after the barrier and finds this one. It costs microseconds, but only when
+        // receiving pauses (more than 2 x Limit buffered), and it keeps a locked instruction out of every read.
         Interlocked.Exchange(ref _roomWaiter, waiter);
+        Interlocked.MemoryBarrierProcessWide();
         if (MayResumeReceiving() && Interlocked.CompareExchange(ref _roomWaiter, null, waiter) == waiter)
         {
             return default;

@@ -210,14 +210,14 @@ public sealed partial class StreamReader
     private bool TryRead(int n, [NotNullWhen(true)] out byte[]? data)
     {
         ThrowIfFaulted();
-        if (_buffer.Length < n && IsStale)
+        if (_viewLength < n && IsStale)
         {
             Refresh();
         }
 
-        if (_buffer.Length >= n || !_buffer.IsEmpty || _inputCompleted)
+        if (_viewLength >= n || _viewLength != 0 || _inputCompleted)
         {
-            data = Take(Math.Min(n, _buffer.Length));
+            data = Take(Math.Min(n, _viewLength));
             return true;
         }
 
@@ -228,12 +228,12 @@ public sealed partial class StreamReader
     private bool TryReadInto(Span<byte> destination, out int count)
     {
         ThrowIfFaulted();
-        if (_buffer.Length < destination.Length && IsStale)
+        if (_viewLength < destination.Length && IsStale)
         {
             Refresh();
         }
 
-        if (_buffer.Length >= destination.Length || !_buffer.IsEmpty || _inputCompleted)
+        if (_viewLength >= destination.Length || _viewLength != 0 || _inputCompleted)
         {
             count = TakeInto(destination);
             return true;
@@ -253,7 +253,7 @@ public sealed partial class StreamReader
             Refresh();
         }
 
-        data = _inputCompleted ? Take(_buffer.Length) : null;
+        data = _inputCompleted ? Take(_viewLength) : null;
         return data is not null;
     }
 
@@ -262,19 +262,19 @@ public sealed partial class StreamReader
     private bool TryReadExactly(int n)
     {
         ThrowIfFaulted();
-        if (_buffer.Length < n && IsStale)
+        if (_viewLength < n && IsStale)
         {
             Refresh();
         }
 
-        if (_buffer.Length >= n)
+        if (_viewLength >= n)
         {
             return true;
         }
 
         if (_inputCompleted)
         {
-            throw new IncompleteReadException(Take(_buffer.Length), n);
+            throw new IncompleteReadException(Take(_viewLength), n);
         }
 
         return false;

@@ -46,7 +46,7 @@ public sealed partial class StreamReader
             ThrowIfFaulted();
 
             // The common case first: the whole line within the first span of the view.
-            ReadOnlySpan<byte> first = _buffer.FirstSpan;
+            ReadOnlySpan<byte> first = FirstSpan;
             var index = first.IndexOf((byte)'\n');
             byte[]? line;
             if (index >= 0 && index <= Limit)
@@ -102,7 +102,7 @@ public sealed partial class StreamReader
 
             // The first match within the first span is the first in the buffer: any match crossing into the
             // next segment starts after it.
-            ReadOnlySpan<byte> first = _buffer.FirstSpan;
+            ReadOnlySpan<byte> first = FirstSpan;
             var index = first.IndexOf(separator.Span);
             byte[]? chunk;
             if (index >= 0 && index <= Limit)
@@ -269,7 +269,7 @@ public sealed partial class StreamReader
                 DropOverlongLine(offset);
                 throw new LimitOverrunException(SeparatorNotFoundMessage, ClampToInt(offset));
             case ScanOutcome.EndOfStream:
-                line = Take(_buffer.Length);
+                line = Take(_viewLength);
                 return true;
             default:
                 line = null;
@@ -295,7 +295,7 @@ public sealed partial class StreamReader
             case ScanOutcome.NotFoundBeyondLimit:
                 throw new LimitOverrunException(SeparatorNotFoundMessage, ClampToInt(offset));
             case ScanOutcome.EndOfStream:
-                throw new IncompleteReadException(Take(_buffer.Length), null);
+                throw new IncompleteReadException(Take(_viewLength), null);
             default:
                 chunk = null;
                 return false;
@@ -318,10 +318,10 @@ public sealed partial class StreamReader
         while (true)
         {
             ThrowIfFaulted();
-            var length = _buffer.Length;
+            var length = _viewLength;
             if (length - offset >= minLength)
             {
-                if (SeparatorSearch.FindEarliestEnd(_buffer.Slice(offset), separator, separators, out var start, out var end))
+                if (SeparatorSearch.FindEarliestEnd(View.Slice(offset), separator, separators, out var start, out var end))
                 {
                     matchStart = offset + start;
                     matchEnd = offset + end;
@@ -363,9 +363,9 @@ public sealed partial class StreamReader
     private void DropOverlongLine(long consumed)
     {
         Span<byte> next = stackalloc byte[1];
-        if (consumed < _buffer.Length)
+        if (consumed < _viewLength)
         {
-            _buffer.Slice(consumed, 1).CopyTo(next);
+            View.Slice(consumed, 1).CopyTo(next);
             if (next[0] == (byte)'\n')
             {
                 Consume(consumed + 1);
@@ -373,6 +373,6 @@ public sealed partial class StreamReader
             }
         }
 
-        Consume(_buffer.Length);
+        Consume(_viewLength);
     }
 }

@@ -78,6 +78,87 @@ public class StreamReaderChunkingTests : BoundedReaderTest
         Assert.Equal(Model(kind, data, LargeN), await ReadAllAsync(kind, reader, LargeN));
     }
 
+    [Fact]
+    public async Task MixedReadKinds_OverManySmallSegments_EachReadGivesTheModelResult()
+    {
+        // Reads of different kinds in turn over one buffer: a line served from the first segment, then an exact
+        // read that crosses segments, a read into memory, and so on, so every read starts where the last left off
+        // however that one consumed.
+        string[] kinds = [.. ReadKind.All.Where(k => k != ReadKind.ReadToEnd)];
+        for (var seed = 1; seed <= 4; seed++)
+        {
+            var random = new Random(seed);
+            var data = LargeInput(random);
+            var reader = new StreamReader(1 << 20);
+            for (var at = 0; at < data.Length;)
+            {
+                var size = Math.Min(random.Next(3) == 0 ? random.Next(1, 6_000) : random.Next(1, 300), data.Length - at);
+                data.AsSpan(at, size).CopyTo(reader.Input.GetMemory(Math.Max(size, 4096)).Span);
+                reader.Input.Advance(size);
+                await reader.Input.FlushAsync(Ct);
+                at += size;
+            }
+
+            reader.FeedEof();
+            var rest = Text(data);
+            var reads = 0;
+            while (rest.Length > 0)
+            {
+                var kind = kinds[random.Next(kinds.Length)];
+                var n = random.Next(1, 3_000);
+                var (expected, ends) = ModelOne(kind, rest, n);
+                string actual;
+                try
+                {
+                    actual = Text(await ReadKind.RunAsync(kind, reader, n, Ct));
+                }
+                catch (IncompleteReadException e)
+                {
+                    actual = "incomplete:" + Text(e.Partial);
+                }
+
+                Assert.True(expected == actual, $"seed {seed}, read {reads} ({kind}, n = {n}): expected {expected.Length} chars, got {actual.Length}");
+                rest = ends ? string.Empty : rest[expected.Length..];
+                reads++;
+            }
+
+            Assert.Empty(await reader.ReadAsync(-1, Ct));
+        }
+    }
+
+    // One read of the given kind over the rest of a stream that has ended: its result, and whether it empties the
+    // buffer by failing (an incomplete read hands over every remaining byte).
+    private static (string Result, bool Ends) ModelOne(string kind, string rest, int n)
+    {
+        switch (kind)
+        {
+            case ReadKind.Read or ReadKind.ReadMemory:
+                return (rest[..Math.Min(n, rest.Length)], false);
+            case ReadKind.ReadExactly or ReadKind.ReadExactlyMemory:
+                return rest.Length >= n ? (rest[..n], false) : ("incomplete:" + rest, true);
+            case ReadKind.ReadLine:
+            {
+                var index = rest.IndexOf('\n', StringComparison.Ordinal);
+                return (index >= 0 ? rest[..(index + 1)] : rest, false);
+            }
+
+            case ReadKind.ReadUntil:
+            {
+                var index = rest.IndexOf('\n', StringComparison.Ordinal);
+                return index >= 0 ? (rest[..(index + 1)], false) : ("incomplete:" + rest, true);
+            }
+
+            case ReadKind.ReadUntilAny:
+            {
+                var chunks = SplitAfterEarliest(rest, ["\r\n", "<|>", "\n"], out _);
+                return chunks.Count > 0 ? (chunks[0], false) : ("incomplete:" + rest, true);
+            }
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind));
+        }
+    }
+
     // Lines of up to 200 bytes, and one in five of 4,000 to 12,000 (longer than a pipe segment), from an alphabet
     // holding the separators' bytes, ended by "\n", "\r\n" or "<|>", and a last line without an end.
     private static byte[] LargeInput(Random random)

@@ -44,17 +44,7 @@ public sealed partial class StreamReader
         {
             cancellationToken.ThrowIfCancellationRequested();
             ThrowIfFaulted();
-
-            // The common case first: the whole line within the first span of the view.
-            ReadOnlySpan<byte> first = FirstSpan;
-            var index = first.IndexOf((byte)'\n');
-            byte[]? line;
-            if (index >= 0 && index <= Limit)
-            {
-                line = CopyToNewArray(first[..(index + 1)]);
-                Consume(line.Length);
-            }
-            else if (!TryReadLine(ref offset, out line))
+            if (!TryTakeFromFirstSpan(NewLine.Span, out byte[]? line) && !SearchLine(ref offset, out line))
             {
                 return ReadLineCoreAsync(offset, cancellationToken);
             }
@@ -99,18 +89,8 @@ public sealed partial class StreamReader
         {
             cancellationToken.ThrowIfCancellationRequested();
             ThrowIfFaulted();
-
-            // The first match within the first span is the first in the buffer: any match crossing into the
-            // next segment starts after it.
-            ReadOnlySpan<byte> first = FirstSpan;
-            var index = first.IndexOf(separator.Span);
-            byte[]? chunk;
-            if (index >= 0 && index <= Limit)
-            {
-                chunk = CopyToNewArray(first[..(index + separator.Length)]);
-                Consume(chunk.Length);
-            }
-            else if (!TryReadUntil(ref offset, separator, null, separator.Length, separator.Length, out chunk))
+            if (!TryTakeFromFirstSpan(separator.Span, out byte[]? chunk)
+                && !SearchUntil(ref offset, separator, null, separator.Length, separator.Length, out chunk))
             {
                 return ReadUntilCoreAsync(offset, separator, null, separator.Length, separator.Length, cancellationToken);
             }
@@ -257,6 +237,21 @@ public sealed partial class StreamReader
     // dropped on an overrun. False when the read must wait for more data.
     private bool TryReadLine(ref long offset, [NotNullWhen(true)] out byte[]? line)
     {
+        if (offset == 0)
+        {
+            ThrowIfFaulted();
+            if (TryTakeFromFirstSpan(NewLine.Span, out line))
+            {
+                return true;
+            }
+        }
+
+        return SearchLine(ref offset, out line);
+    }
+
+    // TryReadLine past the first segment: the general search.
+    private bool SearchLine(ref long offset, [NotNullWhen(true)] out byte[]? line)
+    {
         switch (ScanForSeparator(ref offset, NewLine, null, 1, 1, out var matchStart, out var matchEnd))
         {
             case ScanOutcome.Found:
@@ -285,6 +280,27 @@ public sealed partial class StreamReader
         int maxLength,
         [NotNullWhen(true)] out byte[]? chunk)
     {
+        if (offset == 0 && separators is null)
+        {
+            ThrowIfFaulted();
+            if (TryTakeFromFirstSpan(separator.Span, out chunk))
+            {
+                return true;
+            }
+        }
+
+        return SearchUntil(ref offset, separator, separators, minLength, maxLength, out chunk);
+    }
+
+    // TryReadUntil past the first segment: the general search.
+    private bool SearchUntil(
+        ref long offset,
+        ReadOnlyMemory<byte> separator,
+        IReadOnlyList<ReadOnlyMemory<byte>>? separators,
+        int minLength,
+        int maxLength,
+        [NotNullWhen(true)] out byte[]? chunk)
+    {
         switch (ScanForSeparator(ref offset, separator, separators, minLength, maxLength, out var matchStart, out var matchEnd))
         {
             case ScanOutcome.Found:
@@ -300,6 +316,25 @@ public sealed partial class StreamReader
                 chunk = null;
                 return false;
         }
+    }
+
+    // The common case of a line or a chunk with one separator: it ends within the view's first segment, so it is
+    // found, copied and consumed without sequence arithmetic. The first match within that span is the first in the
+    // buffer (a match crossing into the next segment starts after it). False leaves everything to the general
+    // search, which also decides over-long chunks.
+    private bool TryTakeFromFirstSpan(ReadOnlySpan<byte> separator, [NotNullWhen(true)] out byte[]? chunk)
+    {
+        ReadOnlySpan<byte> first = FirstSpan;
+        var index = separator.Length == 1 ? first.IndexOf(separator[0]) : first.IndexOf(separator);
+        if (index >= 0 && index <= Limit)
+        {
+            chunk = CopyToNewArray(first[..(index + separator.Length)]);
+            Consume(chunk.Length);
+            return true;
+        }
+
+        chunk = null;
+        return false;
     }
 
     // One pass of asyncio's readuntil loop. `offset` is asyncio's: the number of bytes from the start of the

@@ -31,6 +31,16 @@ internal static class MicroBenchmarks
             rest.AddRange(["--filter", "*"]);
         }
 
+        if (Environment.ProcessorCount == 1)
+        {
+            // Seen on this project's 2-CPU machines: under taskset -c 0 the benchmark thread leaves the runtime's
+            // background tier-up too little CPU in some processes, and ReadLine80B measured tier-0 code (about
+            // 2 x slower) for a whole run.
+            Console.Error.WriteLine(
+                "warning: this process may use one CPU only; the JIT's background tier-up then competes with the " +
+                "benchmark and some runs measure unoptimised code. Run the micro-benchmarks without taskset.");
+        }
+
         var job = (quick ? Job.ShortRun : Job.Default).WithToolchain(InProcessEmitToolchain.Instance);
         var config = ManualConfig.CreateMinimumViable()
             .AddJob(job)

@@ -43,8 +43,7 @@ public sealed partial class StreamReader
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            ThrowIfFaulted();
-            if (!TryTakeFromFirstSpan(NewLine.Span, out byte[]? line) && !SearchLine(ref offset, out line))
+            if (!TryReadLine(ref offset, out byte[]? line))
             {
                 return ReadLineCoreAsync(offset, cancellationToken);
             }
@@ -88,9 +87,7 @@ public sealed partial class StreamReader
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            ThrowIfFaulted();
-            if (!TryTakeFromFirstSpan(separator.Span, out byte[]? chunk)
-                && !SearchUntil(ref offset, separator, null, separator.Length, separator.Length, out chunk))
+            if (!TryReadUntil(ref offset, separator, null, separator.Length, separator.Length, out byte[]? chunk))
             {
                 return ReadUntilCoreAsync(offset, separator, null, separator.Length, separator.Length, cancellationToken);
             }
@@ -235,19 +232,8 @@ public sealed partial class StreamReader
 
     // asyncio's readline over readuntil(b'\n'): the partial line at the end of the stream, and the over-long line
     // dropped on an overrun. False when the read must wait for more data.
-    private bool TryReadLine(ref long offset, [NotNullWhen(true)] out byte[]? line)
-    {
-        if (offset == 0)
-        {
-            ThrowIfFaulted();
-            if (TryTakeFromFirstSpan(NewLine.Span, out line))
-            {
-                return true;
-            }
-        }
-
-        return SearchLine(ref offset, out line);
-    }
+    private bool TryReadLine(ref long offset, [NotNullWhen(true)] out byte[]? line) =>
+        TryTakeFromFirstSpan(offset, NewLine.Span, out line) || SearchLine(ref offset, out line);
 
     // TryReadLine past the first segment: the general search.
     private bool SearchLine(ref long offset, [NotNullWhen(true)] out byte[]? line)
@@ -278,19 +264,9 @@ public sealed partial class StreamReader
         IReadOnlyList<ReadOnlyMemory<byte>>? separators,
         int minLength,
         int maxLength,
-        [NotNullWhen(true)] out byte[]? chunk)
-    {
-        if (offset == 0 && separators is null)
-        {
-            ThrowIfFaulted();
-            if (TryTakeFromFirstSpan(separator.Span, out chunk))
-            {
-                return true;
-            }
-        }
-
-        return SearchUntil(ref offset, separator, separators, minLength, maxLength, out chunk);
-    }
+        [NotNullWhen(true)] out byte[]? chunk) =>
+        (separators is null && TryTakeFromFirstSpan(offset, separator.Span, out chunk))
+        || SearchUntil(ref offset, separator, separators, minLength, maxLength, out chunk);
 
     // TryReadUntil past the first segment: the general search.
     private bool SearchUntil(
@@ -322,9 +298,12 @@ public sealed partial class StreamReader
     // found, copied and consumed without sequence arithmetic. The first match within that span is the first in the
     // buffer (a match crossing into the next segment starts after it). False leaves everything to the general
     // search, which also decides over-long chunks.
-    private bool TryTakeFromFirstSpan(ReadOnlySpan<byte> separator, [NotNullWhen(true)] out byte[]? chunk)
+    private bool TryTakeFromFirstSpan(long offset, ReadOnlySpan<byte> separator, [NotNullWhen(true)] out byte[]? chunk)
     {
-        ReadOnlySpan<byte> first = FirstSpan;
+        ThrowIfFaulted();
+
+        // A search under way (offset > 0) goes on where it stopped, in the general search.
+        ReadOnlySpan<byte> first = offset == 0 ? FirstSpan : default;
         var index = separator.Length == 1 ? first.IndexOf(separator[0]) : first.IndexOf(separator);
         if (index >= 0 && index <= Limit)
         {

@@ -158,4 +158,57 @@ public class StreamReaderFlowControlTests : BoundedReaderTest
         Assert.Equal(4_000, lines);
         Assert.InRange(maxBuffered, 2 * limit + 1, 2 * limit + chunk);
     }
+
+    [Fact]
+    public async Task ReceiveLoop_PausingWhileReadsConsumeOnAnotherThread_NeverMissesAResume()
+    {
+        // The receive loop pauses after nearly every chunk (the limit is below one chunk) while reads on a
+        // thread-pool thread consume at the same time: the pause and the reads' progress race again and again,
+        // and one missed resume would leave the loop paused and the reader waiting until the timeout fails the test.
+        const int limit = 40;
+        const int chunk = 100;
+        const int chunks = 20_000;
+        var reader = new StreamReader(limit);
+        var firstPause = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var receiveLoop = Task.Run(async () =>
+        {
+            var data = new byte[chunk];
+            for (var i = 0; i < chunks; i++)
+            {
+                data.AsSpan().Fill((byte)('a' + (i % 26)));
+                reader.FeedData(data);
+                var room = reader.WaitForRoomAsync(Ct);
+                if (!room.IsCompleted)
+                {
+                    firstPause.TrySetResult();
+                }
+
+                await room;
+            }
+
+            reader.FeedEof();
+        }, Ct);
+
+        // Nothing reads before the loop has paused once, so the loop is paused at least that time.
+        await firstPause.Task.WaitAsync(ReadTimeout, Ct);
+        var reads = Task.Run(async () =>
+        {
+            var record = new byte[chunk / 2];
+            for (var i = 0; i < chunks * 2; i++)
+            {
+                await reader.ReadExactlyAsync(record.AsMemory(), Ct);
+                var expected = (byte)('a' + (i / 2 % 26));
+                Assert.True(record.AsSpan().IndexOfAnyExcept(expected) < 0, $"record {i} holds bytes of another chunk");
+
+                // A read that waited goes on inline on the feeding thread; back to the pool, so that the next
+                // reads run beside the loop instead of inside its FeedData.
+                await Task.Yield();
+            }
+
+            return await reader.ReadAsync(-1, Ct);
+        }, Ct);
+
+        await receiveLoop.WaitAsync(ReadTimeout, Ct);
+        Assert.Empty(await reads.WaitAsync(ReadTimeout, Ct));
+    }
 }

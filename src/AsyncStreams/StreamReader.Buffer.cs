@@ -118,12 +118,21 @@ public sealed partial class StreamReader
             return;
         }
 
-        ReadOnlySequence<byte> view = View;
-        PipeReader.AdvanceTo(view.Start, view.End);
+        if (_viewLength == 0)
+        {
+            PipeReader.AdvanceTo(_view.End);
+        }
+        else
+        {
+            ReadOnlySequence<byte> view = View;
+            PipeReader.AdvanceTo(view.Start, view.End);
+        }
+
         _viewAbandoned = _viewLength != 0;
         _holding = false;
         _inputCompleted = false;
         _view = default;
+        _skip = 0;
         _viewLength = 0;
         _spanArray = null;
         _spanStart = 0;
@@ -154,7 +163,17 @@ public sealed partial class StreamReader
             return;
         }
 
-        if (count < _spanEnd - _spanStart)
+        _viewLength -= count;
+
+        // Only the read in progress writes it; WaitForRoomAsync's process-wide barrier pairs with this store.
+        Volatile.Write(ref _consumed, _consumed + count);
+        if (_viewLength == 0 && !_inputCompleted)
+        {
+            // Everything read (a server's usual case: one line per receive): the whole pipe read goes back, with no
+            // slicing first. Returns the used segments to the pool now, so an idle reader holds no buffer.
+            ReleaseView();
+        }
+        else if (count < _spanEnd - _spanStart)
         {
             // Within the first segment, which keeps some bytes.
             _spanStart += (int)count;
@@ -165,15 +184,6 @@ public sealed partial class StreamReader
             _view = _view.Slice(_skip + count);
             _skip = 0;
             CacheFirstSpan();
-        }
-
-        _viewLength -= count;
-        // Only the read in progress writes it; WaitForRoomAsync's process-wide barrier pairs with this store.
-        Volatile.Write(ref _consumed, _consumed + count);
-        if (_viewLength == 0 && !_inputCompleted)
-        {
-            // Returns the used segments to the pool now, so an idle reader holds no buffer.
-            ReleaseView();
         }
 
         ResumeReceivingIfAllowed();

@@ -114,34 +114,22 @@ public class StreamReaderFlowControlTests : BoundedReaderTest
     [Fact]
     public async Task ReceiveLoop_SlowLineReader_BuffersAtMostTwiceLimitPlusOneReceive()
     {
-        // A receive loop as the transport runs it: write a received chunk, flush, wait for room.
+        // Each received chunk is written into the pipe and flushed, as the transport does.
         const int limit = 1024;
         const int chunk = 100;
         var reader = new StreamReader(limit);
         long maxBuffered = 0;
         var paused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var receiveLoop = Task.Run(async () =>
+        var received = Ascii(new string('x', 49) + "\n");
+        var receiveLoop = RunReceiveLoop(reader, 2_000, paused, async _ =>
         {
-            var line = Ascii(new string('x', 49) + "\n");
-            for (var i = 0; i < 2_000; i++)
-            {
-                var memory = reader.Input.GetMemory(chunk);
-                line.CopyTo(memory);
-                line.CopyTo(memory[50..]);
-                reader.Input.Advance(chunk);
-                await reader.Input.FlushAsync(Ct);
-                maxBuffered = Math.Max(maxBuffered, reader.BufferedBytes);
-                var room = reader.WaitForRoomAsync(Ct);
-                if (!room.IsCompleted)
-                {
-                    paused.TrySetResult();
-                }
-
-                await room;
-            }
-
-            reader.FeedEof();
-        }, Ct);
+            var memory = reader.Input.GetMemory(chunk);
+            received.CopyTo(memory);
+            received.CopyTo(memory[50..]);
+            reader.Input.Advance(chunk);
+            await reader.Input.FlushAsync(Ct);
+            maxBuffered = Math.Max(maxBuffered, reader.BufferedBytes);
+        });
 
         // The loop fills the buffer and pauses before anything is read.
         await paused.Task.WaitAsync(ReadTimeout, Ct);
@@ -170,24 +158,13 @@ public class StreamReaderFlowControlTests : BoundedReaderTest
         const int chunks = 20_000;
         var reader = new StreamReader(limit);
         var firstPause = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var receiveLoop = Task.Run(async () =>
+        var data = new byte[chunk];
+        var receiveLoop = RunReceiveLoop(reader, chunks, firstPause, i =>
         {
-            var data = new byte[chunk];
-            for (var i = 0; i < chunks; i++)
-            {
-                data.AsSpan().Fill((byte)('a' + (i % 26)));
-                reader.FeedData(data);
-                var room = reader.WaitForRoomAsync(Ct);
-                if (!room.IsCompleted)
-                {
-                    firstPause.TrySetResult();
-                }
-
-                await room;
-            }
-
-            reader.FeedEof();
-        }, Ct);
+            data.AsSpan().Fill((byte)('a' + (i % 26)));
+            reader.FeedData(data);
+            return ValueTask.CompletedTask;
+        });
 
         // Nothing reads before the loop has paused once, so the loop is paused at least that time.
         await firstPause.Task.WaitAsync(ReadTimeout, Ct);
@@ -211,4 +188,24 @@ public class StreamReaderFlowControlTests : BoundedReaderTest
         await receiveLoop.WaitAsync(ReadTimeout, Ct);
         Assert.Empty(await reads.WaitAsync(ReadTimeout, Ct));
     }
+
+    // A receive loop as the transport runs it, on the thread pool: feed chunk i, wait for room, and so on, then the
+    // end of the stream. The first wait that does not complete at once sets paused.
+    private Task RunReceiveLoop(StreamReader reader, int chunks, TaskCompletionSource paused, Func<int, ValueTask> feedChunk) =>
+        Task.Run(async () =>
+        {
+            for (var i = 0; i < chunks; i++)
+            {
+                await feedChunk(i);
+                var room = reader.WaitForRoomAsync(Ct);
+                if (!room.IsCompleted)
+                {
+                    paused.TrySetResult();
+                }
+
+                await room;
+            }
+
+            reader.FeedEof();
+        }, Ct);
 }

@@ -67,11 +67,11 @@ public sealed partial class StreamReader
     private void Refresh()
     {
         ReleaseView();
-        if (!PipeReader.TryRead(out ReadResult result))
+        if (!_pipe.TryRead(out ReadResult result))
         {
             // Every unconsumed byte was examined by a cancelled wait: a cancelled pipe read returns them.
-            PipeReader.CancelPendingRead();
-            var returned = PipeReader.TryRead(out result);
+            _pipe.CancelPendingRead();
+            var returned = _pipe.TryRead(out result);
             Debug.Assert(returned, "A pipe read after CancelPendingRead always returns.");
         }
 
@@ -85,7 +85,7 @@ public sealed partial class StreamReader
     private ValueTask<ReadResult> FillAsync(CancellationToken cancellationToken)
     {
         ReleaseView();
-        ValueTask<ReadResult> pending = PipeReader.ReadAsync(cancellationToken);
+        ValueTask<ReadResult> pending = _pipe.ReadAsync(cancellationToken);
         if (!pending.IsCompleted)
         {
             // asyncio's _wait_for_data resumes a paused transport: a read that needs more than is buffered
@@ -120,12 +120,12 @@ public sealed partial class StreamReader
 
         if (_viewLength == 0)
         {
-            PipeReader.AdvanceTo(_view.End);
+            _pipe.AdvanceTo(_view.End);
         }
         else
         {
             ReadOnlySequence<byte> view = View;
-            PipeReader.AdvanceTo(view.Start, view.End);
+            _pipe.AdvanceTo(view.Start, view.End);
         }
 
         _viewAbandoned = _viewLength != 0;

@@ -68,7 +68,7 @@ public sealed partial class StreamReader
                 try
                 {
                     _reader.ReleaseView();
-                    pipeRead = _reader.PipeReader.ReadAsync(_cancellationToken).ConfigureAwait(false).GetAwaiter();
+                    pipeRead = _reader._pipe.ReadAsync(_cancellationToken).ConfigureAwait(false).GetAwaiter();
                 }
                 catch (Exception exception)
                 {

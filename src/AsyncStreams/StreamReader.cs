@@ -1,7 +1,6 @@
-using System.Diagnostics;
-using System.IO.Pipelines;
 using System.Runtime.ExceptionServices;
 using System.Text;
+using AsyncStreams.Internal;
 
 namespace AsyncStreams;
 
@@ -24,27 +23,13 @@ public sealed partial class StreamReader : IAsyncEnumerable<byte[]>
     // FeedData asks the pipe for segments up to this size so that a large feed lands in few segments.
     private const int MaximumFeedSegmentSize = 65536;
 
-    // The pipe never pauses its writer: flow control is asyncio's (WaitForRoomAsync, 2 x Limit / Limit)
-    // and works in bytes the reader has not consumed, which the pipe's thresholds cannot express.
-    // Both schedulers are inline. The reader's continuation runs on the thread that delivered the data
-    // (the feeder or the connection's receive loop), as asyncio runs the reader on the loop that received
-    // the bytes: no thread-pool hop between receiving and parsing, which keeps request/response latency
-    // low, and every FeedData wakes a waiting read before it returns, so reads observe the feeds in order.
-    // The writer's scheduler never runs anything because a flush never waits. One instance serves every
-    // reader (PipeOptions is immutable), so an idle connection does not carry its own copy.
-    private static readonly PipeOptions PipeSettings = new(
-        pool: null,
-        readerScheduler: PipeScheduler.Inline,
-        writerScheduler: PipeScheduler.Inline,
-        pauseWriterThreshold: 0,
-        resumeWriterThreshold: 0,
-        minimumSegmentSize: MinimumSegmentSize,
-        useSynchronizationContext: false);
-
-    private readonly Pipe _pipe;
-
-    // The pipe's reader (a field of the pipe; not kept in a field of its own, to keep each connection's reader small).
-    private PipeReader PipeReader => _pipe.Reader;
+    // The bytes between the feeder and the reads (see ReceivePipe). It never pauses its writer: flow control is
+    // asyncio's (WaitForRoomAsync, 2 x Limit / Limit) and works in bytes the reader has not consumed. A waiting
+    // read's continuation runs on the thread that delivered the data (the feeder or the connection's receive
+    // loop), as asyncio runs the reader on the loop that received the bytes: no thread-pool hop between receiving
+    // and parsing, which keeps request/response latency low, and every FeedData wakes a waiting read before it
+    // returns, so reads observe the feeds in order.
+    private readonly ReceivePipe _pipe;
 
     // Bytes made visible to the reader by the feeder, and bytes consumed by reads. Both only grow; their
     // difference is what is buffered. The feeder writes the first, the read in progress the second.
@@ -71,7 +56,7 @@ public sealed partial class StreamReader : IAsyncEnumerable<byte[]>
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         Limit = limit;
 
-        _pipe = new Pipe(PipeSettings);
+        _pipe = new ReceivePipe(MinimumSegmentSize);
     }
 
     /// <summary>Gets the buffer limit given to the constructor.</summary>
@@ -121,9 +106,7 @@ public sealed partial class StreamReader : IAsyncEnumerable<byte[]>
             hint = Math.Min(data.Length, MaximumFeedSegmentSize);
         }
 
-        ValueTask<FlushResult> flush = input.FlushAsync(CancellationToken.None);
-        Debug.Assert(flush.IsCompleted, "The pipe has no pause threshold, so a flush never waits.");
-        flush.GetAwaiter().GetResult();
+        input.Flush();
     }
 
     /// <summary>Marks the end of the stream and wakes a pending read.</summary>
@@ -139,7 +122,7 @@ public sealed partial class StreamReader : IAsyncEnumerable<byte[]>
         }
 
         _eof = true;
-        _pipe.Writer.Complete();
+        _pipe.CompleteWriter();
 
         // Completing the pipe commits bytes the receive loop advanced but did not flush; count them too.
         CountUnflushed();
@@ -157,7 +140,7 @@ public sealed partial class StreamReader : IAsyncEnumerable<byte[]>
         _exception = ExceptionDispatchInfo.Capture(exception);
 
         // Wakes a read waiting on the pipe; the read sees the exception when it checks the state again.
-        PipeReader.CancelPendingRead();
+        _pipe.CancelPendingRead();
         Interlocked.MemoryBarrier();
         ResumeReceivingIfAllowed();
     }

@@ -178,12 +178,13 @@ internal sealed partial class SocketTransport : IEventLoopHandler
     private bool Feed(StreamReader.FeedInput input, out bool paused)
     {
         paused = false;
-        ValueTask<FlushResult> flushing;
+        FlushResult flush;
         _holdUntil = _reader.ReceivedBytes + input.UnflushedBytes;
         _holdThread = Environment.CurrentManagedThreadId;
         try
         {
-            flushing = input.FlushAsync(CancellationToken.None);
+            // The reader's pipe has no pause threshold, so its flush never waits.
+            flush = input.Flush();
         }
         finally
         {
@@ -191,10 +192,6 @@ internal sealed partial class SocketTransport : IEventLoopHandler
             SendHeldWrites();
         }
 
-        // The reader's pipe has no pause threshold, so its flush never waits.
-        FlushResult flush = flushing.IsCompleted
-            ? flushing.Result
-            : throw new InvalidOperationException("The reader's pipe did not accept the received bytes at once.");
         if (ReaderGone(flush))
         {
             return false;

@@ -68,6 +68,35 @@ public class StreamReaderAllocationTests : BoundedReaderTest
     }
 
     [Fact]
+    public async Task MemoryOverloads_LargeFeedsOverManySegments_AllocateNothingInSteadyState()
+    {
+        // A megabyte per FeedData lands in sixteen 64 KiB segments; reads of 100 KiB use them up a few at a time.
+        // The reader's pipe reuses the segment objects (and the pool the arrays), so repeated feeds allocate nothing.
+        var reader = new StreamReader();
+        var feed = new byte[1024 * 1024];
+        var buffer = new byte[100 * 1024];
+        var fewest = long.MaxValue;
+        for (var batch = -1; batch < Batches; batch++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 10; i++)
+            {
+                reader.FeedData(feed);
+                for (var read = 0; read < 10; read++)
+                {
+                    await reader.ReadExactlyAsync(buffer.AsMemory(), CancellationToken.None);
+                }
+
+                await reader.ReadExactlyAsync(buffer.AsMemory(0, feed.Length - (10 * buffer.Length)), CancellationToken.None);
+            }
+
+            fewest = batch < 0 ? fewest : Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        Assert.Equal(0, fewest);
+    }
+
+    [Fact]
     public async Task ByteArrayOverloads_DataBuffered_AllocateOneExactSizeArrayPerCall()
     {
         var line = new string('y', 79) + "\n";

@@ -22,13 +22,14 @@ namespace AsyncStreams.Internal;
 /// finds it taken spins only for as long as the owner needs to finish those updates.</para>
 /// <para>Segments are arrays from <see cref="ArrayPool{T}.Shared"/>. A read that consumes every byte while the writer
 /// holds no memory returns the last array to the pool at once, so an idle reader holds no buffer; the segment
-/// objects are kept (up to eight spares) and reused, so steady traffic allocates nothing.</para>
+/// objects are kept (up to sixteen spares) and reused, so steady traffic allocates nothing.</para>
 /// <para>A waiting read is completed on the thread that makes it complete (the writer's Flush or CompleteWriter,
 /// the cancelling thread), like the inline scheduler of <see cref="PipeScheduler"/>.</para>
 /// </remarks>
 internal sealed class ReceivePipe : PipeReader, IValueTaskSource<ReadResult>
 {
-    private const int MaxSpares = 8;
+    // Enough for a megabyte fed at once in FeedData's 64 KiB segments, so that repeated large feeds reuse them all.
+    private const int MaxSpares = 16;
 
     private static readonly Action<object?, CancellationToken> s_cancelWait = static (state, token) => ((ReceivePipe)state!).CancelWait(token);
 
@@ -444,37 +445,22 @@ internal sealed class ReceivePipe : PipeReader, IValueTaskSource<ReadResult>
             ArrayPool<byte>.Shared.Return(releasedArray);
         }
 
-        if (released is null)
+        while (released is not null)
         {
-            return;
-        }
-
-        Segment last = released;
-        int count = 1;
-        while (true)
-        {
-            ReturnArray(last);
-            Segment? next = last.NextSegment;
-            last.Clear();
-            if (next is null)
+            Segment? next = released.NextSegment;
+            ReturnArray(released);
+            released.Clear();
+            Enter();
+            if (_spareCount < MaxSpares)
             {
-                break;
+                released.Link(_spares);
+                _spares = released;
+                _spareCount++;
             }
 
-            last.Link(next);
-            last = next;
-            count++;
+            Exit();
+            released = next;
         }
-
-        Enter();
-        if (_spareCount + count <= MaxSpares)
-        {
-            last.Link(_spares);
-            _spares = released;
-            _spareCount += count;
-        }
-
-        Exit();
     }
 
     private Segment? TakeSpare()

@@ -31,12 +31,8 @@ public class ReceivePipeTests
     [Fact]
     public async Task ReadAsync_AfterEverythingWasExamined_WaitsForNewBytes()
     {
-        var pipe = new ReceivePipe(SegmentSize);
-        Write(pipe, "abc");
-        ReadResult first = await pipe.ReadAsync(CancellationToken.None);
-
         // Nothing consumed, everything examined: the next read waits, then returns the old bytes with the new ones.
-        pipe.AdvanceTo(first.Buffer.Start, first.Buffer.End);
+        ReceivePipe pipe = await PipeWithBytesExamined("abc");
         Assert.False(pipe.TryRead(out _));
         ValueTask<ReadResult> second = pipe.ReadAsync(CancellationToken.None);
         Assert.False(second.IsCompleted);
@@ -84,10 +80,7 @@ public class ReceivePipeTests
     [Fact]
     public async Task CancelPendingRead_ReadWaiting_CompletesItAsCancelledWithTheBytesThereAre()
     {
-        var pipe = new ReceivePipe(SegmentSize);
-        Write(pipe, "kept");
-        ReadResult first = await pipe.ReadAsync(CancellationToken.None);
-        pipe.AdvanceTo(first.Buffer.Start, first.Buffer.End);
+        ReceivePipe pipe = await PipeWithBytesExamined("kept");
 
         ValueTask<ReadResult> read = pipe.ReadAsync(CancellationToken.None);
         Assert.False(read.IsCompleted);
@@ -101,10 +94,7 @@ public class ReceivePipeTests
     [Fact]
     public async Task ReadAsync_TokenCancelledWhileWaiting_ThrowsAndTheNextReadGetsEveryByte()
     {
-        var pipe = new ReceivePipe(SegmentSize);
-        Write(pipe, "first");
-        ReadResult first = await pipe.ReadAsync(CancellationToken.None);
-        pipe.AdvanceTo(first.Buffer.Start, first.Buffer.End);
+        ReceivePipe pipe = await PipeWithBytesExamined("first");
 
         using var cancellation = new CancellationTokenSource();
         ValueTask<ReadResult> read = pipe.ReadAsync(cancellation.Token);
@@ -312,6 +302,16 @@ public class ReceivePipeTests
         Assert.Equal(Total, await reader.WaitAsync(TimeSpan.FromSeconds(60), testCancellation));
         await writer.WaitAsync(TimeSpan.FromSeconds(60), testCancellation);
         Assert.Equal(0, pipe.ArraysHeld);
+    }
+
+    // A pipe holding text that a read has examined and not consumed: the next read waits for new bytes.
+    private static async Task<ReceivePipe> PipeWithBytesExamined(string text)
+    {
+        var pipe = new ReceivePipe(SegmentSize);
+        Write(pipe, text);
+        ReadResult first = await pipe.ReadAsync(CancellationToken.None);
+        pipe.AdvanceTo(first.Buffer.Start, first.Buffer.End);
+        return pipe;
     }
 
     private static void Write(ReceivePipe pipe, string text)

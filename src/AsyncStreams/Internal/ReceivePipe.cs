@@ -404,11 +404,7 @@ internal sealed class ReceivePipe : PipeReader, IValueTaskSource<ReadResult>
                 _headIndex = 0;
             }
 
-            if (released == _head)
-            {
-                released = null;
-            }
-
+            released = Detach(released, _head);
             if (_head == _writeTail && !_writing && _headIndex == _writeIndex && _head!.HasArray)
             {
                 // Everything read and the writer holds no memory: the last array goes back to the pool.
@@ -417,16 +413,6 @@ internal sealed class ReceivePipe : PipeReader, IValueTaskSource<ReadResult>
                 _headIndex = 0;
                 _commitIndex = 0;
                 _writeIndex = 0;
-            }
-
-            // The used-up segments are cut off the chain.
-            for (Segment? segment = released; segment is not null && segment != _head; segment = segment.NextSegment)
-            {
-                if (segment.NextSegment == _head)
-                {
-                    segment.Unlink();
-                    break;
-                }
             }
         }
         finally
@@ -463,6 +449,26 @@ internal sealed class ReceivePipe : PipeReader, IValueTaskSource<ReadResult>
         }
     }
 
+    // Cuts the segments from first up to (not including) stop off the chain; returns them, or null when there are none.
+    private static Segment? Detach(Segment? first, Segment? stop)
+    {
+        if (first == stop)
+        {
+            return null;
+        }
+
+        for (Segment? segment = first; segment is not null; segment = segment.NextSegment)
+        {
+            if (segment.NextSegment == stop)
+            {
+                segment.Unlink();
+                break;
+            }
+        }
+
+        return first;
+    }
+
     private Segment? TakeSpare()
     {
         Segment? spare = _spares;
@@ -497,22 +503,8 @@ internal sealed class ReceivePipe : PipeReader, IValueTaskSource<ReadResult>
             }
 
             // While the writer holds memory its tail stays; the writer's next flush lets it go.
-            released = _head;
             Segment? keep = _writing ? _writeTail : null;
-            for (Segment? segment = released; segment is not null; segment = segment.NextSegment)
-            {
-                if (segment.NextSegment == keep)
-                {
-                    segment.Unlink();
-                    break;
-                }
-            }
-
-            if (released == keep)
-            {
-                released = null;
-            }
-
+            released = Detach(_head, keep);
             _head = keep;
             _commitTail = keep;
             _headIndex = 0;
@@ -550,10 +542,10 @@ internal sealed class ReceivePipe : PipeReader, IValueTaskSource<ReadResult>
         return new ReadResult(buffer, isCanceled, _completed);
     }
 
-    private Waiter TakeWaiter(bool isCanceled)
+    private Waiter TakeWaiter(bool isCanceled, Exception? exception = null)
     {
         _waiting = false;
-        var waiter = new Waiter(Current(isCanceled), null, _waitRegistration);
+        var waiter = new Waiter(exception is null ? Current(isCanceled) : default, exception, _waitRegistration);
         _waitRegistration = default;
         _waitToken = default;
         return waiter;
@@ -592,10 +584,7 @@ internal sealed class ReceivePipe : PipeReader, IValueTaskSource<ReadResult>
         {
             if (_waiting && _waitToken == cancellationToken)
             {
-                _waiting = false;
-                waiter = new Waiter(default, new OperationCanceledException(cancellationToken), _waitRegistration);
-                _waitRegistration = default;
-                _waitToken = default;
+                waiter = TakeWaiter(isCanceled: false, new OperationCanceledException(cancellationToken));
             }
         }
         finally

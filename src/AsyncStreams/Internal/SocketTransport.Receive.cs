@@ -195,7 +195,7 @@ internal sealed partial class SocketTransport
     /// <returns>False when the loop must stop: the reader no longer reads, or the transport asked the loop to stop.</returns>
     private async ValueTask<bool> FeedAsync(StreamReader.FeedInput input, CancellationToken cancellationToken)
     {
-        FlushResult flush = await input.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        FlushResult flush = input.Flush();
         if (ReaderGone(flush))
         {
             return false;

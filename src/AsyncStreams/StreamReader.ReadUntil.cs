@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
-using System.Runtime.CompilerServices;
 
 namespace AsyncStreams;
 
@@ -45,7 +44,7 @@ public sealed partial class StreamReader
             cancellationToken.ThrowIfCancellationRequested();
             if (!TryReadLine(ref offset, out byte[]? line))
             {
-                return ReadLineCoreAsync(offset, cancellationToken);
+                return ChunkReadOperation.ReadLineAsync(offset, cancellationToken);
             }
 
             ExitRead();
@@ -89,7 +88,7 @@ public sealed partial class StreamReader
             cancellationToken.ThrowIfCancellationRequested();
             if (!TryReadUntil(ref offset, separator, null, separator.Length, separator.Length, out byte[]? chunk))
             {
-                return ReadUntilCoreAsync(offset, separator, null, separator.Length, separator.Length, cancellationToken);
+                return ChunkReadOperation.ReadUntilAsync(offset, separator, null, separator.Length, separator.Length, cancellationToken);
             }
 
             ExitRead();
@@ -151,7 +150,7 @@ public sealed partial class StreamReader
             cancellationToken.ThrowIfCancellationRequested();
             if (!TryReadUntil(ref offset, default, separators, minLength, maxLength, out var chunk))
             {
-                return ReadUntilCoreAsync(offset, default, separators, minLength, maxLength, cancellationToken);
+                return ChunkReadOperation.ReadUntilAsync(offset, default, separators, minLength, maxLength, cancellationToken);
             }
 
             ExitRead();
@@ -181,52 +180,6 @@ public sealed partial class StreamReader
             }
 
             yield return line;
-        }
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<byte[]> ReadLineCoreAsync(long offset, CancellationToken cancellationToken)
-    {
-        try
-        {
-            byte[]? line;
-            do
-            {
-                Accept(await FillAsync(cancellationToken).ConfigureAwait(false));
-            }
-            while (!TryReadLine(ref offset, out line));
-
-            return line;
-        }
-        finally
-        {
-            ExitRead();
-        }
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<byte[]> ReadUntilCoreAsync(
-        long offset,
-        ReadOnlyMemory<byte> separator,
-        IReadOnlyList<ReadOnlyMemory<byte>>? separators,
-        int minLength,
-        int maxLength,
-        CancellationToken cancellationToken)
-    {
-        try
-        {
-            byte[]? chunk;
-            do
-            {
-                Accept(await FillAsync(cancellationToken).ConfigureAwait(false));
-            }
-            while (!TryReadUntil(ref offset, separator, separators, minLength, maxLength, out chunk));
-
-            return chunk;
-        }
-        finally
-        {
-            ExitRead();
         }
     }
 

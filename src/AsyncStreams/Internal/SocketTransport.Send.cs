@@ -257,6 +257,13 @@ internal sealed partial class SocketTransport
             return ValueTask.FromException(readerError);
         }
 
+        // The usual case needs no lock: nothing is queued (the queue is only non-empty while a send runs) and the
+        // connection is up. Another thread's write or loss seen a moment late orders this drain before it.
+        if (!Volatile.Read(ref _sending) && !Volatile.Read(ref _lost))
+        {
+            return default;
+        }
+
         Task drained;
         lock (_lock)
         {

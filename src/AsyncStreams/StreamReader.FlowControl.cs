@@ -98,7 +98,8 @@ public sealed partial class StreamReader
 
     private void MarkReaderWaiting()
     {
-        Interlocked.Exchange(ref _readerWaiting, 1);
+        // A plain store, as for _consumed: WaitForRoomAsync's process-wide barrier pairs with it.
+        Volatile.Write(ref _readerWaiting, 1);
         ResumeReceivingIfAllowed();
     }
 

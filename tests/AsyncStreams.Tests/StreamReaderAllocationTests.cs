@@ -121,6 +121,42 @@ public class StreamReaderAllocationTests : BoundedReaderTest
     }
 
     [Fact]
+    public async Task LineAndUntilReads_WaitingForData_AllocateOnlyTheResult()
+    {
+        // Each read waits (the line arrives in two feeds, the second completing it on this thread), then returns
+        // one exact-size array: the wait itself allocates nothing.
+        var reader = new StreamReader();
+        var head = new byte[40];
+        Array.Fill(head, (byte)'w');
+        var tail = "ww\r\n"u8.ToArray();
+        IReadOnlyList<ReadOnlyMemory<byte>> separators = ["\r\n"u8.ToArray(), "\0\0"u8.ToArray()];
+        var arraySize = SizeOfArray(head.Length + tail.Length);
+        var fewest = long.MaxValue;
+        for (var batch = -1; batch < Batches; batch++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < Reads; i++)
+            {
+                var line = reader.ReadLineAsync(CancellationToken.None);
+                reader.FeedData(head);
+                Assert.False(line.IsCompleted);
+                reader.FeedData(tail);
+                await line;
+
+                var until = reader.ReadUntilAsync(separators, CancellationToken.None);
+                reader.FeedData(head);
+                Assert.False(until.IsCompleted);
+                reader.FeedData(tail);
+                await until;
+            }
+
+            fewest = batch < 0 ? fewest : Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        Assert.Equal(2L * Reads * arraySize, fewest);
+    }
+
+    [Fact]
     public async Task ReadLineAsync_LineCrossingSegments_AllocatesOnlyTheResult()
     {
         // 4,000-byte lines straddle the pipe's 4 KiB segments; the line is copied once, into its array.

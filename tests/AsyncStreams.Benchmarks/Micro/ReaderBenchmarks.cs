@@ -7,7 +7,8 @@ namespace AsyncStreams.Benchmarks.Micro;
 /// StreamReader on in-memory data: each operation feeds about 1 MiB with FeedData (what a receive loop
 /// does) and reads it back as 80-byte or 100 KiB records. Times and allocations are per record
 /// (OperationsPerInvoke); MB/s is record bytes per second. The byte[] paths allocate the returned array;
-/// ReadExactlyAsync(Memory) should allocate nothing.
+/// ReadExactlyAsync(Memory) should allocate nothing. ReadLineWaiting1KiB is a server's usual case instead: each
+/// line is fed while the read waits for it, so every read goes through its wait.
 /// </summary>
 public class ReaderBenchmarks
 {
@@ -16,11 +17,14 @@ public class ReaderBenchmarks
     private const int Large = 100 * 1024;
     private const int SmallRecords = Chunk / Small;
     private const int LargeRecords = Chunk / Large;
+    private const int Medium = 1024;
+    private const int WaitingRecords = 1024;
 
     private static readonly ReadOnlyMemory<byte> CrLf = "\r\n"u8.ToArray();
 
     private readonly byte[] _smallLines = Repeat(LoadOptions.Message(Small), SmallRecords);
     private readonly byte[] _largeLines = Repeat(LoadOptions.Message(Large), LargeRecords);
+    private readonly byte[] _mediumLine = LoadOptions.Message(Medium);
     private readonly byte[] _smallCrLf = Repeat(CrLfMessage(Small), SmallRecords);
     private readonly byte[] _largeCrLf = Repeat(CrLfMessage(Large), LargeRecords);
     private readonly byte[] _smallTarget = new byte[Small];
@@ -53,6 +57,22 @@ public class ReaderBenchmarks
         for (var i = 0; i < LargeRecords; i++)
         {
             total += (await _reader.ReadLineAsync()).Length;
+        }
+
+        return total;
+    }
+
+    [Benchmark(OperationsPerInvoke = WaitingRecords)]
+    [BytesPerOperation(Medium)]
+    public async Task<int> ReadLineWaiting1KiB()
+    {
+        var total = 0;
+        for (var i = 0; i < WaitingRecords; i++)
+        {
+            // The read finds nothing and waits; the feed completes it on this thread, as a receive loop does.
+            var line = _reader.ReadLineAsync();
+            _reader.FeedData(_mediumLine);
+            total += (await line).Length;
         }
 
         return total;

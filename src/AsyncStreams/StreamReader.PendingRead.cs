@@ -61,8 +61,8 @@ public sealed partial class StreamReader
                 ConfiguredValueTaskAwaitable<ReadResult>.ConfiguredValueTaskAwaiter pipeRead;
                 try
                 {
-                    Reader.ReleaseView();
-                    pipeRead = Reader._pipe.ReadAsync(_cancellationToken).ConfigureAwait(false).GetAwaiter();
+                    // Marks the reader waiting when the pipe read does not complete at once (see FillAsync).
+                    pipeRead = Reader.FillAsync(_cancellationToken).ConfigureAwait(false).GetAwaiter();
                 }
                 catch (Exception exception)
                 {
@@ -73,10 +73,6 @@ public sealed partial class StreamReader
                 if (!pipeRead.IsCompleted)
                 {
                     _pipeRead = pipeRead;
-
-                    // asyncio's _wait_for_data resumes a paused transport: a read that needs more than is buffered
-                    // would otherwise wait forever (ReadExactlyAsync beyond 2 x Limit, ReadAsync to the end).
-                    Reader.MarkReaderWaiting();
                     pipeRead.UnsafeOnCompleted(_onPipeReadCompleted);
                     return;
                 }

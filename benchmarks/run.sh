@@ -12,7 +12,7 @@ out="$root/artifacts/bench"
 mkdir -p "$out"
 
 echo "building into $out"
-gcc -O2 -Wall -Wextra -Werror -o "$out/epoll_echo" benchmarks/servers/epoll_echo.c
+gcc -O2 -Wall -Wextra -Werror -pthread -o "$out/epoll_echo" benchmarks/servers/epoll_echo.c
 build() { dotnet build "$1" -c Release -o "$out/$2" --nologo -v quiet "-clp:ErrorsOnly;NoSummary"; }
 build benchmarks/StatsHook StatsHook
 build benchmarks/servers/PipelinesEcho PipelinesEcho

@@ -1,7 +1,7 @@
 /*
  * Minimal single-threaded epoll echo server: the floor the other servers are measured against.
  *
- * Usage: epoll_echo --port P [--mode line|read] [--limit BYTES] [--lifetime SECONDS]
+ * Usage: epoll_echo --port P [--mode line|read] [--limit BYTES] [--lifetime SECONDS] [--idle-threads N]
  *
  * It listens on 127.0.0.1 only and sets TCP_NODELAY on every accepted socket. Each readable event costs
  * one recv() and, when there is something to echo, one send(): in line mode it echoes every complete line
@@ -11,12 +11,19 @@
  * connection stops reading until it is flushed, so memory stays bounded (at most --limit plus one read).
  * A line longer than --limit closes its connection. The process exits after --lifetime seconds (default
  * 3600) so that a forgotten server cannot run forever.
+ *
+ * --idle-threads N (default 0) starts N threads that only sleep, which changes nothing in the echo loop but
+ * makes the process multi-threaded, as every .NET, Node or CPython process is. Linux and glibc then take
+ * slower paths on every system call: the kernel counts references on the socket's file for each call
+ * (fdget/fput), and glibc's recv, send and epoll_wait switch the thread's cancellation state around the call.
+ * The server `epoll-c-mt` runs it with one idle thread, to show what that alone costs per message.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,22 +164,36 @@ static void on_accept(int lfd) {
     }
 }
 
+static void *sleep_forever(void *arg) {
+    (void)arg;
+    for (;;) pause();
+    return NULL;
+}
+
 int main(int argc, char **argv) {
     int port = -1;
     unsigned lifetime = 3600;
+    int idle_threads = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--mode")) line_mode = strcmp(argv[i + 1], "read") != 0;
         else if (!strcmp(argv[i], "--limit")) limit = (size_t)strtoul(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--lifetime")) lifetime = (unsigned)strtoul(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--idle-threads")) idle_threads = atoi(argv[i + 1]);
         else {
             fprintf(stderr, "unknown option %s\n", argv[i]);
             return 2;
         }
     }
-    if (port < 0 || port > 65535) {
-        fprintf(stderr, "usage: epoll_echo --port P [--mode line|read] [--limit BYTES] [--lifetime SECONDS]\n");
+    if (port < 0 || port > 65535 || idle_threads < 0 || idle_threads > 64) {
+        fprintf(stderr, "usage: epoll_echo --port P [--mode line|read] [--limit BYTES] [--lifetime SECONDS] [--idle-threads N]\n");
         return 2;
+    }
+    for (int i = 0; i < idle_threads; i++) {
+        pthread_t thread;
+        int err = pthread_create(&thread, NULL, sleep_forever, NULL);
+        if (err) { fprintf(stderr, "pthread_create: %s\n", strerror(err)); return 1; }
+        pthread_detach(thread);
     }
     alarm(lifetime); /* SIGALRM's default action ends the process */
 

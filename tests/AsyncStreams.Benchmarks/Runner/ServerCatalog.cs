@@ -61,6 +61,8 @@ internal static class ServerCatalog
         [
             new("epoll-c", "single-threaded C epoll, one recv + one send per message (the floor)", false, NoEnvironment,
                 (mode, port) => new ServerCommand(epoll, Common(mode, port)), _ => Missing(epoll, "epoll_echo")),
+            new("epoll-c-mt", "the same C server with one extra thread that only sleeps: the floor for a multi-threaded process, as every .NET process is", false, NoEnvironment,
+                (mode, port) => new ServerCommand(epoll, [.. Common(mode, port), "--idle-threads", "1"]), _ => Missing(epoll, "epoll_echo")),
             new("node", "Node net", false, NoEnvironment,
                 (mode, port) => new ServerCommand(node ?? "node", [Path.Combine(scripts, "node_echo.js"), .. Common(mode, port)]),
                 _ => node is null ? "node is not installed" : null),

@@ -29,9 +29,16 @@ internal static class ServerCatalog
     /// <summary>AsyncStreams' opt-out of its Linux event loop (receives then wait on the runtime's socket engine).</summary>
     public const string EventLoopSwitch = "ASYNCSTREAMS_USE_EVENT_LOOP";
 
+    /// <summary>
+    /// The GC's large-object threshold (hexadecimal bytes): arrays of at least this size go to the large object heap,
+    /// which only full collections reclaim. The runtime's default is 85,000 bytes.
+    /// </summary>
+    public const string LargeObjectThreshold = "DOTNET_GCLOHThreshold";
+
     private static readonly Dictionary<string, string> NoEnvironment = [];
     private static readonly Dictionary<string, string> NoEventLoop = new() { [EventLoopSwitch] = "0" };
     private static readonly Dictionary<string, string> Inline = new() { [InlineCompletions] = "1" };
+    private static readonly Dictionary<string, string> LargeLines = new() { [LargeObjectThreshold] = "0x40000" };
 
     public static IReadOnlyList<ServerSpec> Build(RunSettings settings, string dotnet)
     {
@@ -81,6 +88,8 @@ internal static class ServerCatalog
             new("kestrel-inline", $"Kestrel ConnectionHandler, {InlineCompletions}=1", true, Inline,
                 (mode, port) => new ServerCommand(dotnet, [kestrel, .. Common(mode, port)]), _ => Missing(kestrel, "KestrelEcho")),
             new("asyncstreams", $"AsyncStreams with its defaults ({asyncStreamsSource})", true, NoEnvironment,
+                AsyncStreamsCommand, _ => null),
+            new("asyncstreams-loh", $"AsyncStreams with its defaults, in a process that raises the GC's large-object threshold to 256 KiB ({LargeObjectThreshold}=0x40000, the application's opt-in for large lines: docs/reading.md)", true, LargeLines,
                 AsyncStreamsCommand, _ => null),
             new("asyncstreams-engine", $"AsyncStreams, {EventLoopSwitch}=0: its event loop off, receives wait on the runtime's socket engine as off Linux ({asyncStreamsSource})", true, NoEventLoop,
                 AsyncStreamsCommand, _ => null),

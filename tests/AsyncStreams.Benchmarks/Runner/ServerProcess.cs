@@ -54,6 +54,7 @@ internal sealed class ServerProcess : IDisposable
         // No scheduling knob leaks in from the caller's environment: a server gets only what its spec says.
         info.Environment.Remove(ServerCatalog.InlineCompletions);
         info.Environment.Remove(ServerCatalog.EventLoopSwitch);
+        info.Environment.Remove(ServerCatalog.LargeObjectThreshold);
         string? statsPath = null;
         if (spec.IsDotNet)
         {

@@ -9,11 +9,22 @@ namespace AsyncStreams.Internal;
 /// which in .NET would create the runtime's per-socket async state (about 220 bytes) that an event-loop connection
 /// otherwise never needs. The socket handle is marshalled as a <see cref="SafeHandle"/>, so a concurrent close
 /// cannot pull the descriptor away during a call: the call then throws <see cref="ObjectDisposedException"/>.
+/// <para>
+/// The calls go through libc's <c>syscall</c> rather than its <c>recv</c> and <c>send</c>: those two are thread
+/// cancellation points, and in a multi-threaded process (every .NET process) glibc switches the calling thread's
+/// cancellation state around each of them, two atomic updates per call that nothing here needs (the runtime never
+/// cancels threads). The system call and its errno are the same.
+/// </para>
 /// </summary>
 internal static partial class SocketSyscalls
 {
     private const int MsgDontWait = 0x40;
     private const int MsgNoSignal = 0x4000;
+
+    // The system call numbers of sendto and recvfrom (send and recv are these with no address): x86-64's own table,
+    // and the generic table ARM64 uses. The event loop, the only user of this class, runs on these two only.
+    private static readonly nint SendToNumber = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 44 : 206;
+    private static readonly nint ReceiveFromNumber = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 45 : 207;
 
     /// <summary>Receives into <paramref name="buffer"/> without waiting.</summary>
     /// <returns>The bytes received (0 at the peer's end), or 0 with <paramref name="error"/> set.</returns>
@@ -24,7 +35,7 @@ internal static partial class SocketSyscalls
             nint received;
             do
             {
-                received = Recv(socket, data, buffer.Length, MsgDontWait);
+                received = Syscall(ReceiveFromNumber, socket, data, buffer.Length, MsgDontWait, 0, 0);
             }
             while (Interrupted(received, out error));
 
@@ -41,7 +52,7 @@ internal static partial class SocketSyscalls
             nint sent;
             do
             {
-                sent = SendNative(socket, data, buffer.Length, MsgDontWait | MsgNoSignal);
+                sent = Syscall(SendToNumber, socket, data, buffer.Length, MsgDontWait | MsgNoSignal, 0, 0);
             }
             while (Interrupted(sent, out error));
 
@@ -64,11 +75,11 @@ internal static partial class SocketSyscalls
         return errno == Errno.Interrupted;
     }
 
-    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
-    private static unsafe partial nint Recv(SafeSocketHandle socket, byte* buffer, nint length, int flags);
-
-    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
-    private static unsafe partial nint SendNative(SafeSocketHandle socket, byte* buffer, nint length, int flags);
+    // long syscall(long number, ...): on Linux x86-64 and ARM64 variadic integer arguments are passed as fixed ones,
+    // so declaring all six keeps every register defined (the seventh goes on the stack, where libc reads it).
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static unsafe partial nint Syscall(
+        nint number, SafeSocketHandle socket, byte* buffer, nint length, nint flags, nint address, nint addressLength);
 
     /// <summary>The Linux errno values a connected stream socket's recv or send can report, as the runtime maps them.</summary>
     private static class Errno

@@ -76,7 +76,8 @@ internal static partial class SocketSyscalls
     }
 
     // long syscall(long number, ...): on Linux x86-64 and ARM64 variadic integer arguments are passed as fixed ones,
-    // so declaring all six keeps every register defined (the seventh goes on the stack, where libc reads it).
+    // so declaring the number and all six arguments defines every one libc passes on (on x86-64 the last goes on the
+    // stack, where libc's syscall reads it; on ARM64 all seven travel in registers).
     [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
     private static unsafe partial nint Syscall(
         nint number, SafeSocketHandle socket, byte* buffer, nint length, nint flags, nint address, nint addressLength);

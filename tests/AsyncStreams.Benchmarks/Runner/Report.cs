@@ -104,7 +104,7 @@ internal static class Report
         var epollMt = Cpu("epoll-c-mt");
         var mtHeader = epollMt is null ? "" : " ÷ epoll-c-mt |";
         md.AppendLine(C, $"| server | server CPU µs/msg | ÷ epoll-c |{mtHeader} ÷ node | msgs/s | ÷ asyncio msgs/s |");
-        md.AppendLine(epollMt is null ? "|---|---|---|---|---|---|" : "|---|---|---|---|---|---|---|");
+        md.AppendLine("|---|---|---|" + (epollMt is null ? "" : "---|") + "---|---|---|");
         foreach (var r in rows)
         {
             var cpu = r.ServerCpuMicrosecondsPerMessage?.Median;
